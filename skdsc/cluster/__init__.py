@@ -1,0 +1,3 @@
+"""skdsc.cluster"""
+
+__all__ = []

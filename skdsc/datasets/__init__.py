@@ -1,0 +1,3 @@
+"""skdsc.datasets"""
+
+__all__ = []

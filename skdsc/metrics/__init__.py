@@ -1,0 +1,3 @@
+"""skdsc.metrics"""
+
+__all__ = []

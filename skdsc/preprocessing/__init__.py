@@ -1,0 +1,3 @@
+"""skdsc.preprocessing"""
+
+__all__ = []
