@@ -1,3 +1,5 @@
-"""skdsc.cluster"""
+"""The clustering estimators of skdsc."""
 
-__all__ = []
+from ._idec import DEC, IDEC
+
+__all__ = ["DEC", "IDEC"]

@@ -1,3 +1,6 @@
-"""skdsc.nn"""
+"""Pure torch building blocks (no scikit-learn inside)."""
 
-__all__ = []
+from .autoencoders import MLPAutoencoder, make_mlp
+from .heads import AutoencoderWithHead, StudentTHead, student_t_assignment
+
+__all__ = ["AutoencoderWithHead", "MLPAutoencoder", "StudentTHead", "make_mlp", "student_t_assignment"]

@@ -1,0 +1,39 @@
+"""scikit-learn's estimator checks on every public estimator of skdsc."""
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skdsc.utils import all_estimators
+
+# Fast settings per estimator: tiny networks and a few epochs, so that the ~50
+# checks per estimator (each one or more fits) run in seconds.
+FAST_PARAMS = {
+    "IDEC": dict(hidden_dims=(16,), latent_dim=3, pretrain_epochs=3, max_epochs=3, batch_size=16,
+                 n_init=2, update_interval=5),
+    "DEC": dict(hidden_dims=(16,), latent_dim=3, pretrain_epochs=3, max_epochs=3, batch_size=16,
+                n_init=2, update_interval=5),
+}
+
+# Checks an estimator is expected to fail, with the reason written out.
+EXPECTED_FAILURES = {}
+
+
+def _instances():
+    for name, cls in all_estimators():
+        est = cls(**FAST_PARAMS.get(name, {}))
+        if "device" in est.get_params():
+            est.set_params(device="cpu")
+        yield est
+
+
+def test_all_estimators_are_found():
+    names = dict(all_estimators())
+    assert {"IDEC", "DEC"} <= set(names)
+
+
+@parametrize_with_checks(
+    list(_instances()),
+    expected_failed_checks=lambda est: EXPECTED_FAILURES.get(type(est).__name__, {}),
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
