@@ -211,10 +211,12 @@ def calinski_harabasz(
     labels : array-like of shape (n_samples,)
         Cluster labels.
     metric : {"euclidean", "cosine"}, default="euclidean"
-        ``"cosine"`` computes the index on the L2-normalised rows: between unit
-        vectors the squared Euclidean distance is twice the cosine distance, so
-        the sums of squares become sums of cosine distances (the spherical
-        k-means criterion). The index is a ratio, so the factor 2 cancels.
+        ``"cosine"`` computes the index on the L2-normalised rows. Between unit
+        vectors the squared Euclidean distance is twice the cosine distance, and a
+        sum of squares to a mean is a sum over pairs, so the dispersions become
+        ``W = sum_k (1/n_k) sum_{i, j in k} d_cos(x_i, x_j)`` (ordered pairs) and
+        ``B = (1/n) sum_{i, j} d_cos(x_i, x_j) - W``: a cosine-distance version of
+        the index.
     sample_size : int, default=None
         Compute on a random subset of this many samples (drawn as
         :func:`silhouette` draws it).
