@@ -60,8 +60,7 @@ def _check_data_labels(X, labels, *, metric="euclidean"):
         )
     if metric == "precomputed" and X.shape[0] != X.shape[1]:
         raise ValueError(
-            "metric='precomputed' needs a square distance matrix; got X of shape "
-            f"{X.shape}."
+            f"metric='precomputed' needs a square distance matrix; got X of shape {X.shape}."
         )
     _, codes = np.unique(labels, return_inverse=True)
     codes = codes.reshape(-1)

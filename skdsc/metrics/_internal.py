@@ -18,8 +18,12 @@ single-link distances between clusters are computed block-wise with
 import warnings
 
 import numpy as np
-from sklearn.metrics import calinski_harabasz_score, pairwise_distances
-from sklearn.metrics import pairwise_distances_chunked, silhouette_score
+from sklearn.metrics import (
+    calinski_harabasz_score,
+    pairwise_distances,
+    pairwise_distances_chunked,
+    silhouette_score,
+)
 from sklearn.preprocessing import normalize
 from sklearn.utils import check_random_state
 
@@ -44,9 +48,7 @@ def _subsample(X, codes, sample_size, random_state, precomputed=False):
     """Draw ``sample_size`` samples exactly as :func:`sklearn.metrics.silhouette_score`."""
     if sample_size is None:
         return X, codes
-    if isinstance(sample_size, (bool, np.bool_)) or not isinstance(
-        sample_size, (int, np.integer)
-    ):
+    if isinstance(sample_size, (bool, np.bool_)) or not isinstance(sample_size, (int, np.integer)):
         raise TypeError(f"sample_size must be an int or None; got {sample_size!r}.")
     if sample_size < 1:
         raise ValueError(f"sample_size must be at least 1; got {sample_size}.")
@@ -60,9 +62,7 @@ def _subsample(X, codes, sample_size, random_state, precomputed=False):
 def _prepare(X, labels, metric, sample_size, random_state):
     """Validate, subsample and re-encode the labels as ``0..K-1``."""
     X, codes, _ = _check_data_labels(X, labels, metric=metric)
-    X, codes = _subsample(
-        X, codes, sample_size, random_state, precomputed=metric == "precomputed"
-    )
+    X, codes = _subsample(X, codes, sample_size, random_state, precomputed=metric == "precomputed")
     _, codes = np.unique(codes, return_inverse=True)
     codes = codes.reshape(-1)
     return X, codes, int(codes.max()) + 1
@@ -82,9 +82,7 @@ def _is_degenerate(n_labels, n_samples, name, worst):
     return True
 
 
-def silhouette(
-    X, labels, *, metric="euclidean", sample_size=None, random_state=None, **kwds
-):
+def silhouette(X, labels, *, metric="euclidean", sample_size=None, random_state=None, **kwds):
     """Mean silhouette coefficient, with a worst value for degenerate clusterings.
 
     ``s_i = (b_i - a_i) / max(a_i, b_i)`` with ``a_i`` the mean distance of sample
@@ -195,9 +193,7 @@ def davies_bouldin(X, labels, *, metric="euclidean", sample_size=None, random_st
     return float(np.mean(np.max(combined / centroid_distances, axis=1)))
 
 
-def calinski_harabasz(
-    X, labels, *, metric="euclidean", sample_size=None, random_state=None
-):
+def calinski_harabasz(X, labels, *, metric="euclidean", sample_size=None, random_state=None):
     """Calinski-Harabasz index (variance ratio) with subsampling and a cosine option.
 
     ``CH = [B / (K - 1)] / [W / (n - K)]`` with ``B`` the between-cluster and ``W``
@@ -243,9 +239,7 @@ def calinski_harabasz(
             f"calinski_harabasz supports metric 'euclidean' or 'cosine'; got {metric!r}."
         )
     X, codes, n_labels = _prepare(X, labels, metric, sample_size, random_state)
-    if _is_degenerate(
-        n_labels, X.shape[0], "The Calinski-Harabasz index", CALINSKI_HARABASZ_WORST
-    ):
+    if _is_degenerate(n_labels, X.shape[0], "The Calinski-Harabasz index", CALINSKI_HARABASZ_WORST):
         return CALINSKI_HARABASZ_WORST
     if metric == "cosine":
         X = normalize(X)
@@ -386,9 +380,7 @@ def inter_cluster_distance_matrix(X, labels, *, metric="euclidean", working_memo
     single = np.full((n_labels, n_labels), np.inf)
     diameter = np.zeros(n_labels)
     row0 = 0
-    for D in pairwise_distances_chunked(
-        Xs, metric=metric, working_memory=working_memory
-    ):
+    for D in pairwise_distances_chunked(Xs, metric=metric, working_memory=working_memory):
         # per row: min / max distance to each cluster (columns are cluster blocks)
         col_min = np.minimum.reduceat(D, starts, axis=1)
         col_max = np.maximum.reduceat(D, starts, axis=1)
@@ -445,7 +437,5 @@ def average_inter_cluster_distance(X, labels, *, metric="euclidean", working_mem
     >>> average_inter_cluster_distance(X, [0, 0, 1, 1])
     1.5
     """
-    M = inter_cluster_distance_matrix(
-        X, labels, metric=metric, working_memory=working_memory
-    )
+    M = inter_cluster_distance_matrix(X, labels, metric=metric, working_memory=working_memory)
     return float(np.mean(np.min(M, axis=0)))

@@ -184,7 +184,7 @@ def make_internal_scorer(
         raise ValueError(f"space must be 'input' or 'embedding'; got {space!r}.")
     _, _, sampled = _INTERNAL[name]
     kwargs = {}
-    if name in ("silhouette", "davies_bouldin", "calinski_harabasz", "average_inter_cluster_distance"):
+    if name not in ("average_rmse", "average_variance"):
         if metric != "euclidean":
             kwargs["metric"] = metric
     elif metric != "euclidean":
@@ -225,9 +225,7 @@ def make_supervised_scorer(name, **kwargs):
     1.0
     """
     if name not in _SUPERVISED:
-        raise ValueError(
-            f"Unknown supervised measure {name!r}; choose from {sorted(_SUPERVISED)}."
-        )
+        raise ValueError(f"Unknown supervised measure {name!r}; choose from {sorted(_SUPERVISED)}.")
     return _SupervisedScorer(name, kwargs)
 
 
@@ -254,8 +252,9 @@ def get_scorer_names():
     Examples
     --------
     >>> from skdsc.metrics import get_scorer_names
-    >>> get_scorer_names()
-    ['ari', 'calinski_harabasz', 'davies_bouldin', 'kappa', 'nmi', 'overall_accuracy', 'silhouette']
+    >>> get_scorer_names()  # doctest: +NORMALIZE_WHITESPACE
+    ['ari', 'calinski_harabasz', 'davies_bouldin', 'kappa', 'nmi',
+     'overall_accuracy', 'silhouette']
     """
     return sorted(_SCORERS)
 

@@ -85,9 +85,7 @@ def _fresh_labels(classes, count):
         return np.empty(0, dtype=classes.dtype)
     if classes.dtype.kind in "iuf":
         start = classes.max() + 1
-        return (start + np.arange(count)).astype(
-            np.result_type(classes.dtype, np.int64)
-        )
+        return (start + np.arange(count)).astype(np.result_type(classes.dtype, np.int64))
     taken = {str(c) for c in classes}
     fresh = []
     i = 0

@@ -88,11 +88,7 @@ def loop_reference(X, labels):
     M = np.zeros((len(clusters), len(clusters)))
     for a, ca in enumerate(clusters):
         for b, cb in enumerate(clusters):
-            d = [
-                math.dist(p, q)
-                for p in members[ca]
-                for q in members[cb]
-            ]
+            d = [math.dist(p, q) for p in members[ca] for q in members[cb]]
             M[a, b] = max(d) if a == b else min(d)
     return math.sqrt(sse / n), var_sum / n, M
 
@@ -184,8 +180,7 @@ def test_davies_bouldin_equals_sklearn_and_cosine_loop():
     cents = [X[labels == k].mean(0) for k in range(3)]
     s = [np.mean([cos(x, cents[k]) for x in X[labels == k]]) for k in range(3)]
     worst = [
-        max((s[k] + s[j]) / cos(cents[k], cents[j]) for j in range(3) if j != k)
-        for k in range(3)
+        max((s[k] + s[j]) / cos(cents[k], cents[j]) for j in range(3) if j != k) for k in range(3)
     ]
     assert davies_bouldin(X, labels, metric="cosine") == pytest.approx(np.mean(worst))
 

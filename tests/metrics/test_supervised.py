@@ -24,11 +24,7 @@ def brute_force_oa(y_true, y_pred):
     size = max(len(classes), len(clusters))
     best = 0
     for perm in itertools.permutations(range(size)):
-        mapping = {
-            c: classes[perm[j]]
-            for j, c in enumerate(clusters)
-            if perm[j] < len(classes)
-        }
+        mapping = {c: classes[perm[j]] for j, c in enumerate(clusters) if perm[j] < len(classes)}
         hits = 0
         for t, p in zip(y_true, y_pred):
             if p in mapping and mapping[p] == t:
