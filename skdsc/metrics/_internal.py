@@ -335,7 +335,7 @@ def average_variance(X, labels):
     return float(total / X.shape[0])
 
 
-def inter_cluster_distance_matrix(X, labels, *, metric="euclidean", working_memory=None):
+def inter_cluster_distance_matrix(X, labels, *, metric="euclidean", working_memory=64):
     """K x K matrix of cluster diameters (diagonal) and single-link distances.
 
     As built by the evaluation code accompanying A-DATSC (seed 000)::
@@ -356,9 +356,9 @@ def inter_cluster_distance_matrix(X, labels, *, metric="euclidean", working_memo
     metric : str or callable, default="euclidean"
         Any metric of :func:`sklearn.metrics.pairwise_distances` but
         ``"precomputed"``.
-    working_memory : int, default=None
-        Memory budget in MiB of one block of distances (scikit-learn's default
-        when None).
+    working_memory : float, default=64
+        Memory budget in MiB of one block of pairwise distances (``None``: the
+        scikit-learn global setting, 1024 MiB by default).
 
     Returns
     -------
@@ -399,7 +399,7 @@ def inter_cluster_distance_matrix(X, labels, *, metric="euclidean", working_memo
     return M
 
 
-def average_inter_cluster_distance(X, labels, *, metric="euclidean", working_memory=None):
+def average_inter_cluster_distance(X, labels, *, metric="euclidean", working_memory=64):
     """Average inter-cluster distance (I-CD) of the A-DATSC evaluation.
 
     As reduced by the evaluation code accompanying A-DATSC (seed 000): from the
@@ -421,7 +421,7 @@ def average_inter_cluster_distance(X, labels, *, metric="euclidean", working_mem
         Cluster labels.
     metric : str or callable, default="euclidean"
         Distance between samples (the reference uses Euclidean).
-    working_memory : int, default=None
+    working_memory : float, default=64
         Memory budget in MiB of one block of pairwise distances.
 
     Returns
