@@ -17,7 +17,6 @@ import sys
 
 import numpy as np
 
-from ..utils import is_dataarray, unwrap_samples
 from ._internal import (
     average_inter_cluster_distance,
     average_rmse,
@@ -55,7 +54,10 @@ _SUPERVISED = {
 
 def _as_samples(estimator, X):
     """Samples-first 2D numpy view of ``X`` (DataArray or >2D input flattened)."""
-    if is_dataarray(X):
+    xarray = sys.modules.get("xarray")  # no DataArray can exist unless xarray is loaded
+    if xarray is not None and isinstance(X, xarray.DataArray):
+        from ..utils import unwrap_samples
+
         X, _ = unwrap_samples(X, sample_dim=getattr(estimator, "sample_dim", None), flatten=True)
     X = np.asarray(X)
     if X.ndim > 2:
