@@ -30,7 +30,9 @@ class FieldFlattener(TransformerMixin, BaseEstimator):
     whole dataset, the pipeline above by each column's mean (all-NaN columns
     become 0 through ``keep_empty_features=True`` and then stay constant at 0
     after scaling). The seed's exact choice composes too:
-    ``SimpleImputer(strategy="constant", fill_value=float(np.nanmean(X)))``
+    ``SimpleImputer(strategy="constant", fill_value=float(np.nanmean(X)),
+    keep_empty_features=True)`` (without ``keep_empty_features`` scikit-learn
+    drops all-NaN columns)
     with the global mean computed beforehand on the data the pipeline is fitted
     on.
 

@@ -520,6 +520,12 @@ class PatchExtractor(TransformerMixin, BaseEstimator):
     # -- helpers ------------------------------------------------------------
     def _as_4d(self, X, reset):
         values, info = unwrap_samples(X, sample_dim=self.sample_dim)
+        shape = np.shape(values)
+        if not reset and len(shape) in (3, 4) and tuple(shape[1:3]) != self.grid_shape_:
+            raise ValueError(
+                f"X has grid shape {tuple(shape[1:3])}; PatchExtractor was fitted on "
+                f"{self.grid_shape_}."
+            )
         values = validate_data(
             self, values, allow_nd=True, ensure_all_finite="allow-nan",
             dtype=[np.float32, np.float64], ensure_min_features=1, reset=reset,
