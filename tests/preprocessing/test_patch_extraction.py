@@ -208,3 +208,32 @@ def test_channel_scaler_is_per_month_minmax():
     da = xr.DataArray(Y, dims=("year", "lat", "lon", "month"))
     out = ChannelScaler().fit_transform(da)
     assert isinstance(out, xr.DataArray) and out.dims == da.dims
+
+
+def test_seed001_chain_recovers_planted_regions():
+    """Monthly field -> yearly stacks -> monthly min-max -> patches -> vote back."""
+    from skdsc.datasets import make_spatiotemporal_regimes
+
+    X, _, regions = make_spatiotemporal_regimes(
+        n_times=48, grid_shape=(20, 20), n_variables=1, n_regions=3, season_length=12,
+        land_fraction=0.1, random_state=0,
+    )
+    years = stack_time_as_channels(X[..., 0], period=12)  # (4, 20, 20, 12)
+    years = ChannelScaler(MinMaxScaler()).fit_transform(years)
+    pe = PatchExtractor(patch_size=4, stride=2, nan_policy="fill").fit(years)
+    P = pe.transform(years)
+    assert P.shape == (4 * 9 * 9, 4, 4, 12)
+    np.testing.assert_array_equal(pe.mask_, regions == -1)
+    # an oracle "clusterer": each patch gets the region of the cell right of its centre
+    o = pe.origins_
+    patch_labels = np.maximum(regions[o[:, 1] + 2, o[:, 2] + 2], 0)
+    label_map, share = pe.labels_to_grid(patch_labels, n_clusters=3)
+    valid = regions >= 0
+    assert (label_map[~valid] == -1).all()
+    np.testing.assert_allclose(share[valid].sum(-1), 1.0)
+    # cells away from region boundaries get their own region back
+    from scipy import ndimage
+
+    interior = valid & (ndimage.minimum_filter(regions, 5) == ndimage.maximum_filter(regions, 5))
+    assert interior.sum() > 50
+    np.testing.assert_array_equal(label_map[interior], regions[interior])
