@@ -86,7 +86,7 @@ class FieldFlattener(TransformerMixin, BaseEstimator):
     def _values(self, X, reset):
         values, info = unwrap_samples(X, sample_dim=self.sample_dim)
         values = validate_data(
-            self, values, allow_nd=True, ensure_all_finite="allow-nan", dtype=None,
+            self, values, allow_nd=True, ensure_all_finite="allow-nan", dtype="numeric",
             ensure_min_features=1, reset=reset,
         )
         if not reset and values.shape[1:] != self.field_shape_:

@@ -248,6 +248,15 @@ class ChannelScaler(TransformerMixin, BaseEstimator):
         out = self.scaler_.inverse_transform(values.reshape(-1, self.n_channels_))
         return self._rewrap(X, np.asarray(out).reshape(values.shape))
 
+    def __sklearn_tags__(self):
+        from sklearn.preprocessing import MinMaxScaler
+        from sklearn.utils import get_tags
+
+        tags = super().__sklearn_tags__()
+        base = MinMaxScaler() if self.scaler is None else self.scaler
+        tags.input_tags.allow_nan = get_tags(base).input_tags.allow_nan
+        return tags
+
 
 # --------------------------------------------------------------------------- #
 # Majority vote of patch labels onto grid cells
