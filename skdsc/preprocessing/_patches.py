@@ -559,12 +559,6 @@ class PatchExtractor(TransformerMixin, BaseEstimator):
                 )
         return values, info
 
-    def _windows(self, values):
-        ph, pw = self.patch_size_
-        # (n, n_row_windows, n_col_windows, C, ph, pw): a view, nothing copied
-        win = sliding_window_view(values, (ph, pw), axis=(1, 2))
-        return win[:, self.row_starts_][:, :, self.col_starts_]
-
     def _keep(self, values):
         """Boolean (n_samples, n_rows, n_cols) of the patches kept."""
         n = values.shape[0]
@@ -660,10 +654,12 @@ class PatchExtractor(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         values, _ = self._as_4d(X, reset=False)
-        win = self._windows(values)  # view (n, nr, nc, C, ph, pw)
-        keep = self._keep(values)
-        patches = win[keep]  # the only copy: (n_patches, C, ph, pw)
-        patches = np.ascontiguousarray(patches.transpose(0, 2, 3, 1), dtype=np.float32)
+        ph, pw = self.patch_size_
+        # (n, lat - ph + 1, lon - pw + 1, ph, pw, C): a strided view, nothing copied
+        win = sliding_window_view(values, (ph, pw), axis=(1, 2)).transpose(0, 1, 2, 4, 5, 3)
+        s, ri, ci = np.nonzero(self._keep(values))
+        # one gather of the kept patches: the only copy (no second one for float32 input)
+        patches = win[s, self.row_starts_[ri], self.col_starts_[ci]].astype(np.float32, copy=False)
         if self.nan_policy == "fill":
             np.nan_to_num(patches, copy=False, nan=self.fill_value)
         return patches
