@@ -71,7 +71,7 @@ def grow_blob(rng, shape, n_cells):
     return blob
 
 
-def power_voronoi(rng, shape, n_regions, weight_scale=0.0):
+def power_voronoi(rng, shape, n_regions, weight_scale=0.0, min_cells=1):
     """Partition of the grid into the power-diagram cells of random sites.
 
     Cell ``r`` holds the points ``p`` minimising ``||p - s_r||^2 - w_r`` with sites
@@ -80,7 +80,7 @@ def power_voronoi(rng, shape, n_regions, weight_scale=0.0):
     region is one connected piece.
 
     Returns the region map ``(H, W)`` of ints in ``0 .. n_regions - 1``; sites are
-    redrawn until every region owns at least one cell.
+    redrawn until every region owns at least ``min_cells`` cells.
     """
     yy, xx = grid_coordinates(shape)
     H, W = shape
@@ -91,6 +91,6 @@ def power_voronoi(rng, shape, n_regions, weight_scale=0.0):
         weights = rng.uniform(0, weight_scale, n_regions) if weight_scale > 0 else np.zeros(n_regions)
         d2 = (yy[..., None] - sites[:, 0]) ** 2 + (xx[..., None] - sites[:, 1]) ** 2 - weights
         regions = np.argmin(d2, axis=-1)
-        if np.unique(regions).size == n_regions:
+        if np.bincount(regions.ravel(), minlength=n_regions).min() >= min_cells:
             return regions
     raise ValueError(f"Could not place {n_regions} non-empty regions on a {shape} grid.")

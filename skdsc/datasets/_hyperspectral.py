@@ -68,7 +68,8 @@ def make_hyperspectral_scene(
     * **Regions.** The image is split into the power-diagram cells of
       ``n_classes`` random sites with random weights (one convex, hence connected,
       region per class; sizes are unequal, typically by a factor 3-10 between
-      the largest and the smallest). The boundaries are then warped by a smooth
+      the largest and the smallest; sites are redrawn until every region holds
+      at least a fifth of the average region size). The boundaries are then warped by a smooth
       random displacement field (at most about 2 pixels) so they are not
       straight lines.
     * **Endmembers.** ``E_k(lam)``: smooth spectra, sums of Gaussian features.
@@ -135,7 +136,8 @@ def make_hyperspectral_scene(
     rng = check_random_state(random_state)
 
     # regions: weighted Voronoi, then a smooth warp of the sampling positions
-    base = power_voronoi(rng, image_shape, n_classes, weight_scale=0.15)
+    base = power_voronoi(rng, image_shape, n_classes, weight_scale=0.08,
+                         min_cells=max(1, int(0.2 * H * W / n_classes)))
     yy, xx = grid_coordinates(image_shape)
     labels = base
     for _ in range(20):
@@ -158,15 +160,15 @@ def make_hyperspectral_scene(
 
     lam = np.linspace(0, 1, n_bands)
     shift = spectral_shift * rng.standard_normal(image_shape)
-    # E_k(lam + delta) by linear interpolation of each endmember, all pixels at once
+    # sum_k alpha_k E_k(lam + delta): linear interpolation is linear in the spectrum,
+    # so interpolate the mixed spectrum once per pixel instead of every endmember
     pos = np.clip(lam[None, None, :] + shift[..., None], 0, 1) * (n_bands - 1)
-    lo = np.floor(pos).astype(int)
+    lo = np.floor(pos).astype(np.intp)
     hi = np.minimum(lo + 1, n_bands - 1)
     frac = pos - lo
-    cube = np.zeros((H, W, n_bands))
-    for k in range(n_classes):  # loop over classes, not pixels
-        shifted = spectra[k][lo] * (1 - frac) + spectra[k][hi] * frac
-        cube += abund[..., k:k + 1] * shifted
+    mixed = abund @ spectra  # (H, W, n_bands)
+    cube = (np.take_along_axis(mixed, lo, axis=-1) * (1 - frac)
+            + np.take_along_axis(mixed, hi, axis=-1) * frac)
     gain = smooth_field(rng, image_shape) + 0.3 * rng.standard_normal(image_shape)
     gain = 1.0 + illumination * gain / gain.std()
     cube = gain[..., None] * cube + noise * rng.standard_normal(cube.shape)
