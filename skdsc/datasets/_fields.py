@@ -88,7 +88,9 @@ def power_voronoi(rng, shape, n_regions, weight_scale=0.0, min_cells=1):
     for _ in range(100):
         sites = np.column_stack([rng.uniform(0, H / scale, n_regions),
                                  rng.uniform(0, W / scale, n_regions)])
-        weights = rng.uniform(0, weight_scale, n_regions) if weight_scale > 0 else np.zeros(n_regions)
+        weights = (
+            rng.uniform(0, weight_scale, n_regions) if weight_scale > 0 else np.zeros(n_regions)
+        )
         d2 = (yy[..., None] - sites[:, 0]) ** 2 + (xx[..., None] - sites[:, 1]) ** 2 - weights
         regions = np.argmin(d2, axis=-1)
         if np.bincount(regions.ravel(), minlength=n_regions).min() >= min_cells:

@@ -7,7 +7,7 @@ from scipy.ndimage import gaussian_filter
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ._fields import grid_coordinates, power_voronoi, smooth_field
+from ._fields import power_voronoi, smooth_field
 
 __all__ = ["make_hyperspectral_scene"]
 
@@ -28,7 +28,8 @@ def _endmembers(rng, n_classes, n_bands, n_families):
         a = rng.uniform(*amp, size=n)
         c = rng.uniform(0, 1, size=n)
         w = rng.uniform(0.05, 0.25, size=n)
-        return (a[:, None] * np.exp(-((lam[None] - c[:, None]) ** 2) / (2 * w[:, None] ** 2))).sum(0)
+        shapes = np.exp(-((lam[None] - c[:, None]) ** 2) / (2 * w[:, None] ** 2))
+        return (a[:, None] * shapes).sum(0)
 
     families = [0.1 + bumps(3, (0.15, 0.6)) for _ in range(n_families)]
     family_of = rng.permutation(np.arange(n_classes) % n_families)
@@ -86,6 +87,9 @@ def make_hyperspectral_scene(
       ``delta(p) ~ N(0, spectral_shift^2)`` (in units of the band axis [0, 1]).
     * ``x(p, lam) = b(p) sum_k alpha_k(p) E_k(lam + delta(p)) + noise * N(0, 1)``.
 
+    At the defaults KMeans on the pixels reaches an overall accuracy of about
+    0.65 (0.65 +- 0.06 over seeds 0-2, ``tests/datasets/difficulty.py``).
+
     The label map holds each pixel's region (the class with the largest
     abundance). ``unlabelled_fraction > 0`` marks a share of pixels as
     unlabelled (-1) the way field ground truth is: the most mixed pixels
@@ -138,7 +142,6 @@ def make_hyperspectral_scene(
     # regions: weighted Voronoi, then a smooth warp of the sampling positions
     base = power_voronoi(rng, image_shape, n_classes, weight_scale=0.08,
                          min_cells=max(1, int(0.2 * H * W / n_classes)))
-    yy, xx = grid_coordinates(image_shape)
     labels = base
     for _ in range(20):
         dy = smooth_field(rng, image_shape, n_bumps=2) * 1.0

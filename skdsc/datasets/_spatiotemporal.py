@@ -91,7 +91,8 @@ def make_spatiotemporal_regimes(
     ``X[t, p, v] = M_v(p) + seasonal_v(t, p) + a_t P_{y_t, v}(p) + noise * eps``.
     The defaults are meant to be hard but feasible: KMeans on the flattened
     field recovers the regimes only partly (the seasonal cycle and the weather
-    noise compete with the regime signal).
+    noise compete with the regime signal; ARI 0.70 +- 0.08 over seeds 0-2,
+    ``tests/datasets/difficulty.py``).
 
     **Land mask** (``land_fraction > 0``): a 4-connected blob of
     ``round(land_fraction * lat * lon)`` cells, NaN at every time step in every

@@ -41,7 +41,9 @@ def _pair(value, name):
         value = (value, value)
     value = tuple(value)
     if len(value) != 2 or not all(isinstance(v, Integral) and v >= 1 for v in value):
-        raise ValueError(f"{name} must be a positive int or a pair of positive ints, got {value!r}.")
+        raise ValueError(
+            f"{name} must be a positive int or a pair of positive ints, got {value!r}."
+        )
     return int(value[0]), int(value[1])
 
 

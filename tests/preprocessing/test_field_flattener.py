@@ -77,7 +77,8 @@ def test_seed000_pipeline_matches_direct_computation():
     # the seed's global-mean fill, composed with a constant imputer
     g = float(np.nanmean(X))
     prep_g = make_pipeline(
-        FieldFlattener(), SimpleImputer(strategy="constant", fill_value=g, keep_empty_features=True),
+        FieldFlattener(),
+        SimpleImputer(strategy="constant", fill_value=g, keep_empty_features=True),
         MinMaxScaler(),
     )
     Xg = prep_g.fit_transform(X)
