@@ -85,8 +85,8 @@ def stack_time_as_channels(field, period=12, time_dim=None):
         ``("year", lat, lon, "month")`` (``"channel"`` instead of ``"month"`` for
         4D input), the spatial coordinates intact, ``month`` coordinate
         ``1..period``, and ``year`` coordinate taken from the year of the first
-        time step of each period when the time coordinate is datetime-like,
-        else the integer period index.
+        time step of each period when the time coordinate is datetime-like
+        (``datetime64`` or ``cftime``), else the integer period index.
 
     Examples
     --------
@@ -127,8 +127,11 @@ def stack_time_as_channels(field, period=12, time_dim=None):
 
     tcoord = info.coords.get(info.dim)
     year = np.arange(n_periods)
-    if tcoord is not None and np.issubdtype(np.asarray(tcoord.values).dtype, np.datetime64):
-        year = np.asarray(tcoord.values[::period]).astype("datetime64[Y]").astype(int) + 1970
+    if tcoord is not None:
+        try:  # datetime64 and cftime coordinates both have the .dt accessor
+            year = np.asarray(tcoord.dt.year.values[::period]).astype(np.int64)
+        except (AttributeError, TypeError):
+            pass
     spatial = info.feature_dims[:2]
     coords = {"year": year}
     coords.update(

@@ -193,6 +193,11 @@ def test_stack_time_as_channels_numpy_and_dataarray():
     np.testing.assert_array_equal(Y4[1, :, :, 5 * 3 + 2], four[12 + 5, :, :, 2])
     with pytest.raises(ValueError, match="multiple of period"):
         stack_time_as_channels(monthly[:30])
+    cf = pytest.importorskip("cftime")
+    noleap = [cf.DatetimeNoLeap(1990 + i // 12, i % 12 + 1, 15) for i in range(36)]
+    np.testing.assert_array_equal(
+        stack_time_as_channels(da.assign_coords(time=noleap))["year"], [1990, 1991, 1992]
+    )
 
 
 def test_channel_scaler_is_per_month_minmax():
