@@ -274,7 +274,7 @@ def patches_to_grid(
     n_clusters=None,
     mask=None,
     coords=None,
-    chunk_size=65536,
+    chunk_size=16384,
 ):
     """Vote patch labels back onto the grid cells they cover.
 
@@ -307,7 +307,7 @@ def patches_to_grid(
         Coordinates of the two grid dimensions, ``{lat_name: values, lon_name:
         values}`` in grid order; when given, both outputs are ``DataArray``s with
         these coordinates (and a ``cluster`` dimension for the memberships).
-    chunk_size : int, default=65536
+    chunk_size : int, default=16384
         Number of patches accumulated at once (bounds the memory of the vote).
 
     Returns
@@ -391,9 +391,10 @@ def patches_to_grid(
         corner = rows[sl].astype(np.int64) * n_lon + cols[sl]
         cells = corner[:, None] + offsets[None, :]  # (chunk, ph*pw)
         if soft:
-            idx = cells[:, :, None] * k + np.arange(k)[None, None, :]
-            weights = np.broadcast_to(labels[sl][:, None, :], idx.shape)
-            votes += np.bincount(idx.ravel(), weights=weights.ravel(), minlength=votes.size)
+            flat_cells = cells.ravel()
+            for j in range(k):  # loop over clusters (few), never over patches
+                w = np.repeat(labels[sl, j], ph * pw)
+                votes[j::k] += np.bincount(flat_cells, weights=w, minlength=n_cells)
         else:
             idx = cells * k + labels[sl][:, None]
             votes += np.bincount(idx.ravel(), minlength=votes.size)

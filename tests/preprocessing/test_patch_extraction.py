@@ -242,3 +242,16 @@ def test_seed001_chain_recovers_planted_regions():
     interior = valid & (ndimage.minimum_filter(regions, 5) == ndimage.maximum_filter(regions, 5))
     assert interior.sum() > 50
     np.testing.assert_array_equal(label_map[interior], regions[interior])
+
+
+def test_vote_chunking_and_one_hot_soft_votes_agree_with_hard():
+    rng = np.random.default_rng(0)
+    origins = np.stack([rng.integers(0, 13, 700), rng.integers(0, 11, 700)], axis=1)
+    labels = rng.integers(0, 4, 700)
+    lm, share = patches_to_grid(labels, origins, (16, 14), 4, n_clusters=4)
+    lm_c, share_c = patches_to_grid(labels, origins, (16, 14), 4, n_clusters=4, chunk_size=33)
+    lm_s, share_s = patches_to_grid(np.eye(4)[labels], origins, (16, 14), 4, chunk_size=50)
+    np.testing.assert_array_equal(lm, lm_c)
+    np.testing.assert_array_equal(lm, lm_s)
+    np.testing.assert_allclose(share, share_c)
+    np.testing.assert_allclose(share, share_s)
