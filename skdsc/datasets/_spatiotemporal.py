@@ -213,12 +213,14 @@ def make_spatiotemporal_regimes(
     if n_regions is not None:
         regions = np.full(grid_shape, -1, dtype=np.int64)
         sea = ~land
-        part = power_voronoi(rng, grid_shape, n_regions)
-        # renumber so that regions are the non-empty Voronoi cells over sea cells
-        present = np.unique(part[sea])
-        while present.size < n_regions:  # a site's cell fully covered by land: redraw
+        for _ in range(100):  # redraw while a region lies entirely under land
             part = power_voronoi(rng, grid_shape, n_regions)
-            present = np.unique(part[sea])
+            if np.unique(part[sea]).size == n_regions:
+                break
+        else:
+            raise ValueError(
+                f"Could not place {n_regions} regions on the {H * W - n_land} non-land cells."
+            )
         regions[sea] = part[sea]
         shape_r = rng.permutation(np.linspace(0.6, 4.0, n_regions))
         scale_r = rng.permutation(np.linspace(0.5, 2.0, n_regions))
