@@ -1,15 +1,15 @@
 """KMeans baselines of the synthetic generators at their defaults (3 seeds, mean and std).
 
 Not a test (no thresholds): run from the repository root with
-``PYTHONPATH=. OMP_NUM_THREADS=1 python tests/datasets/difficulty.py`` and read the table.
+``PYTHONPATH=. OMP_NUM_THREADS=1 python benchmarks/datasets_difficulty.py`` and read the table.
 """
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import StandardScaler
 
+from skdsc.metrics import overall_accuracy  # noqa: E402
 from skdsc.datasets import (
     make_hyperspectral_scene,
     make_multimodal_clusters,
@@ -18,13 +18,6 @@ from skdsc.datasets import (
 )
 
 SEEDS = (0, 1, 2)
-
-
-def overall_accuracy(y, p):
-    C = np.zeros((y.max() + 1, p.max() + 1))
-    np.add.at(C, (y, p), 1)
-    r, c = linear_sum_assignment(-C)
-    return C[r, c].sum() / len(y)
 
 
 def kmeans(X, k):
