@@ -1,3 +1,5 @@
 """skdsc.cluster"""
 
-__all__ = []
+from ._kmedoids import KMedoidsKS
+
+__all__ = ["KMedoidsKS"]

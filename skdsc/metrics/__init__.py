@@ -1,3 +1,5 @@
 """skdsc.metrics"""
 
-__all__ = []
+from ._pairwise import correlation_distances, ks_distances
+
+__all__ = ["correlation_distances", "ks_distances"]
