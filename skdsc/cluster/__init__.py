@@ -1,5 +1,6 @@
 """skdsc.cluster"""
 
+from ._finch import FINCH, first_neighbours
 from ._kmedoids import KMedoidsKS
 
-__all__ = ["KMedoidsKS"]
+__all__ = ["FINCH", "KMedoidsKS", "first_neighbours"]
