@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
 from .. import _registry
+from ..utils import unwrap_samples, wrap_samples
 
 __all__ = ["FINCH", "first_neighbours"]
 
@@ -334,6 +335,10 @@ class FINCH(ClusterMixin, BaseEstimator):
     device : str, default=None
         ``None``/``"cpu"``: numpy; ``"cuda"``: torch on the GPU; ``"auto"``: CUDA when
         available.
+    sample_dim : str, default=None
+        For a :class:`xarray.DataArray` input: its sample dimension (default: the
+        first); the other dimensions are flattened into features, and
+        ``fit_predict`` returns the labels as a DataArray on the sample coordinate.
     verbose : int, default=0
         Print the number of clusters per level.
 
@@ -356,11 +361,13 @@ class FINCH(ClusterMixin, BaseEstimator):
     >>> from skdsc.cluster import FINCH
     >>> rng = np.random.RandomState(0)
     >>> X = np.vstack([rng.normal(c, 0.1, (20, 2)) for c in ([0, 5], [5, 0], [5, 5])])
-    >>> fc = FINCH(metric="euclidean").fit(X)
+    >>> fc = FINCH(metric="euclidean", req_clust=3).fit(X)
     >>> fc.n_clusters_per_level_
-    array([10,  3])
+    array([19,  5])
     >>> np.bincount(fc.labels_)
     array([20, 20, 20])
+    >>> fc.predict([[4.9, 0.2]])
+    array([1])
     """
 
     _parameter_constraints: dict = {
@@ -370,17 +377,19 @@ class FINCH(ClusterMixin, BaseEstimator):
         "ensure_early_exit": ["boolean"],
         "n_jobs": [numbers.Integral, None],
         "device": [str, None],
+        "sample_dim": [str, None],
         "verbose": ["verbose"],
     }
 
     def __init__(self, metric="cosine", *, req_clust=None, level=-1, ensure_early_exit=False,
-                 n_jobs=None, device=None, verbose=0):
+                 n_jobs=None, device=None, sample_dim=None, verbose=0):
         self.metric = metric
         self.req_clust = req_clust
         self.level = level
         self.ensure_early_exit = ensure_early_exit
         self.n_jobs = n_jobs
         self.device = device
+        self.sample_dim = sample_dim
         self.verbose = verbose
 
     def _device(self):
@@ -403,6 +412,7 @@ class FINCH(ClusterMixin, BaseEstimator):
         -------
         self : FINCH
         """
+        X, _ = unwrap_samples(X, self.sample_dim, flatten=True)
         X = validate_data(self, X, dtype=[np.float32, np.float64], ensure_min_samples=2)
         partitions, counts, req_labels = finch(
             X, metric=self.metric, req_clust=self.req_clust,
@@ -428,6 +438,13 @@ class FINCH(ClusterMixin, BaseEstimator):
         self.cluster_centers_ = _cluster_means(X32, self.labels_, n_c)
         return self
 
+    def fit_predict(self, X, y=None):
+        """Fit and return ``labels_`` (a DataArray on the sample coordinate for a
+        DataArray input)."""
+        _, info = unwrap_samples(X, self.sample_dim, flatten=True)
+        self.fit(X)
+        return wrap_samples(self.labels_, info, name="cluster")
+
     def predict(self, X):
         """Assign new points to the nearest cluster mean of the chosen partition.
 
@@ -440,6 +457,7 @@ class FINCH(ClusterMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
+        X, info = unwrap_samples(X, self.sample_dim, flatten=True)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         X = np.asarray(X, dtype=np.float64)
         C = self.cluster_centers_
@@ -451,7 +469,7 @@ class FINCH(ClusterMixin, BaseEstimator):
             scores = -(unit(X) @ unit(C).T)
         else:
             scores = (C * C).sum(axis=1)[None, :] - 2 * X @ C.T
-        return np.argmin(scores, axis=1).astype(np.intp)
+        return wrap_samples(np.argmin(scores, axis=1).astype(np.intp), info, name="cluster")
 
 
 # --------------------------------------------------------------------------- CLI

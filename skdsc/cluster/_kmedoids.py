@@ -578,15 +578,12 @@ def _cli_factory(n_clusters=4, random_state=None, **params):
 
 
 def _cli_run(estimator, data, options):
-    """Cluster the grid cells of a ``(time, lat, lon)`` DataArray; return the label map."""
-    metric = getattr(options, "kmedoids_metric", None)
-    params = {"time_dim": data.dims[0]}
-    if metric:
-        params["metric"] = metric
-    n_jobs = getattr(options, "n_jobs", None)
-    if n_jobs is not None:
-        params["n_jobs"] = n_jobs
-    estimator.set_params(**params)
+    """Cluster the grid cells of a ``(time, lat, lon)`` DataArray; return the label map.
+
+    The first dimension of ``data`` is the time axis of the series (``--param
+    metric=correlation`` switches the distance).
+    """
+    estimator.set_params(time_dim=data.dims[0])
     return estimator.fit_predict(data)
 
 
@@ -595,12 +592,6 @@ _registry.register_method(
     _cli_factory,
     input="grid-cells",
     run=_cli_run,
-    description="k-medoids (FasterPAM) of grid-cell series, KS or correlation distance",
-    cli_options=[
-        (
-            "--kmedoids-metric",
-            dict(choices=["ks", "correlation"], default="ks",
-                 help="distance between grid-cell series for kmedoids-ks (default: ks)"),
-        ),
-    ],
+    description="k-medoids (FasterPAM) of grid-cell series; KS distance "
+    "(--param metric=correlation for 1 - Pearson r)",
 )

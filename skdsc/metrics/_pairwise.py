@@ -324,9 +324,9 @@ def correlation_distances(X, Y=None, *, min_periods=2, n_jobs=None, device=None,
     >>> from skdsc.metrics import correlation_distances
     >>> X = np.array([[1.0, 2.0, 3.0, 4.0], [2.0, 4.0, 6.0, 9.0], [4.0, 3.0, np.nan, 1.0]])
     >>> correlation_distances(X).round(4)
-    array([[0.    , 0.0085, 2.    ],
-           [0.0085, 0.    , 1.9897],
-           [2.    , 1.9897, 0.    ]])
+    array([[0.    , 0.0056, 2.    ],
+           [0.0056, 0.    , 1.9986],
+           [2.    , 1.9986, 0.    ]])
     """
     X = _check_series(X, "X")
     same = Y is None
