@@ -109,14 +109,36 @@ def first_neighbours(X, metric="cosine", *, n_jobs=None, device=None, chunk_size
     dist = np.empty(n, dtype=np.float32)
     starts = list(range(0, n, chunk_size))
 
-    def work(start):
-        stop = min(start + chunk_size, n)
+    fast = metric == "cosine" and P.dtype == np.float32
+
+    def exact(start, stop, rows=None):
         Dblk = _block_distances(P, sq, start, stop, metric)
         ar = np.arange(stop - start)
         Dblk[ar, ar + start] = np.inf
+        if rows is not None:
+            Dblk, ar = Dblk[rows], ar[rows]
         idx = np.argmin(Dblk, axis=1)
+        nn[start + ar] = idx
+        dist[start + ar] = Dblk[np.arange(ar.size), idx]
+
+    def work(start):
+        stop = min(start + chunk_size, n)
+        if not fast:
+            exact(start, stop)
+            return
+        # float32 cosine: for a best similarity s in [0.5, 1) the float32 distance
+        # 1 - s is exact (Sterbenz), so the first maximum of S is the first minimum of
+        # the reference's float32 distances; other rows (rare) take the exact path
+        S = P[start:stop] @ P.T
+        ar = np.arange(stop - start)
+        S[ar, ar + start] = -np.inf
+        idx = np.argmax(S, axis=1)
+        best = S[ar, idx]
         nn[start:stop] = idx
-        dist[start:stop] = Dblk[ar, idx]
+        dist[start:stop] = np.float32(1) - best
+        redo = (best < 0.5) | (best >= 1)
+        if redo.any():
+            exact(start, stop, np.flatnonzero(redo))
 
     n_workers = max(1, min(effective_n_jobs(n_jobs), len(starts)))
     with threadpool_limits(limits=1, user_api="blas"):
