@@ -67,9 +67,11 @@ def worker(which, n, n_jobs, out):
         est = FINCH(metric="cosine", n_jobs=n_jobs).fit(X)
         wall = time.perf_counter() - t0
         parts, counts = est.partitions_, list(map(int, est.n_clusters_per_level_))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    peak = ru.ru_maxrss / 1024
     np.save(out, parts)
-    print(json.dumps(dict(which=which, n=n, wall_s=wall, peak_rss_mb=peak, rss_before_fit_mb=before,
+    print(json.dumps(dict(which=which, n=n, wall_s=wall, cpu_s_process=ru.ru_utime + ru.ru_stime,
+                          peak_rss_mb=peak, rss_before_fit_mb=before,
                           n_clusters_per_level=counts)))
 
 
@@ -165,6 +167,10 @@ def main():
         f"Peak RSS ratio skdsc / finch-clust: "
         f"{summary['peak_rss_ours_mean_mb'] / summary['peak_rss_ref_mean_mb']:.3f}.",
         f"Partitions equal at every level: {equal}.",
+        "",
+        "CPU seconds of each whole worker process (data generation included): "
+        + ", ".join(f"{x['which']} n={x['n']}: {x['cpu_s_process']:.0f}"
+                    for x in runs["ref"] + runs["ours"] + ([summary["large"]] if args.large else [])),
     ]
     (RESULTS / "finch_scaling.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
