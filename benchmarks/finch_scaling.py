@@ -76,6 +76,45 @@ def worker(which, n, n_jobs, out):
                           n_clusters_per_level=counts)))
 
 
+def probe_worker(n, n_jobs, fraction, out):
+    """First-level neighbour search for the first ``fraction`` of the rows against all
+    ``n`` rows (the step that costs O(n^2 d)); its time is extrapolated to all rows."""
+    sys.path.insert(0, str(ROOT))
+    from skdsc.cluster._finch import _prepare
+
+    X = make_data(n)
+    before = rss_mb()
+    c0, t0 = time.process_time(), time.perf_counter()
+    P, _ = _prepare(X, "cosine")
+    m = int(round(fraction * n))
+    # the fast float32 cosine path of first_neighbours (chunked GEMM + first maximum),
+    # restricted to the query rows
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    chunk = max(1, (2**24) // n)
+    starts = list(range(0, m, chunk))
+    nn = np.empty(m, dtype=np.intp)
+
+    def work(start):
+        stop = min(start + chunk, m)
+        S = P[start:stop] @ P.T
+        ar = np.arange(stop - start)
+        S[ar, ar + start] = -np.inf
+        nn[start:stop] = np.argmax(S, axis=1)
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        with ThreadPoolExecutor(n_jobs) as ex:
+            list(ex.map(work, starts))
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps(dict(n=n, query_rows=m, fraction=fraction, wall_s=wall, cpu_s=cpu,
+                          level0_wall_extrapolated_s=wall / fraction,
+                          level0_cpu_extrapolated_s=cpu / fraction,
+                          peak_rss_mb=ru.ru_maxrss / 1024, rss_before_fit_mb=before)))
+
+
 def same_partition(a, b):
     pairs = np.unique(np.stack([a, b], 1), axis=0)
     return len(pairs) == len(np.unique(a)) == len(np.unique(b))
@@ -94,22 +133,56 @@ def run_worker(which, n, n_jobs, tmp):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--worker", choices=["ours", "ref"])
+    p.add_argument("--worker", choices=["ours", "ref", "probe"])
     p.add_argument("--n", type=int, default=20000)
     p.add_argument("--n-jobs", type=int, default=2)
     p.add_argument("--out")
+    p.add_argument("--probe", type=float, default=0.0,
+                   help="with --large-only: time the first-level search for this fraction of "
+                        "the rows only and extrapolate (for a machine too busy for the full run)")
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--large", type=int, default=0,
                    help="also run skdsc alone at this n after the comparison (0: no)")
     p.add_argument("--large-only", type=int, default=0,
                    help="only the large skdsc run, written to finch_large.{json,md}")
     args = p.parse_args()
+    if args.worker == "probe":
+        probe_worker(args.n, args.n_jobs, args.probe, args.out)
+        return
     if args.worker:
         worker(args.worker, args.n, args.n_jobs, args.out)
         return
     import tempfile
 
     tmp = Path(tempfile.mkdtemp(prefix="finch-bench-"))
+    if args.large_only and args.probe:
+        load = os.getloadavg()
+        env = dict(os.environ, OMP_NUM_THREADS=str(args.n_jobs))
+        res = subprocess.run(
+            [sys.executable, __file__, "--worker", "probe", "--n", str(args.large_only),
+             "--n-jobs", str(args.n_jobs), "--probe", str(args.probe)],
+            capture_output=True, text=True, env=env, check=True)
+        info = json.loads(res.stdout.strip().splitlines()[-1])
+        info["load_average_at_start"], info["load_average_at_end"] = load, os.getloadavg()
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "finch_large.json").write_text(json.dumps(info, indent=2))
+        md = [
+            f"# FINCH first level at n = {info['n']}, 300-D, cosine, {args.n_jobs} threads: "
+            f"PROBE, not a full run", "",
+            f"The full run did not fit in this session on the shared machine (load average "
+            f"{load[0]:.0f} on 2 cores). The O(n^2 d) first-neighbour search of the first level "
+            f"was timed for {info['query_rows']} query rows ({100 * args.probe:.1f}%) against all "
+            f"{info['n']} rows and extrapolated linearly in the number of query rows.", "",
+            "| query rows | wall (s) | CPU (s) | level-0 wall, extrapolated (s) | "
+            "level-0 CPU, extrapolated (s) | peak RSS (MB) |",
+            "|---|---|---|---|---|---|",
+            f"| {info['query_rows']} | {info['wall_s']:.1f} | {info['cpu_s']:.1f} | "
+            f"{info['level0_wall_extrapolated_s']:.0f} | {info['level0_cpu_extrapolated_s']:.0f} | "
+            f"{info['peak_rss_mb']:.0f} |",
+        ]
+        (RESULTS / "finch_large.md").write_text("\n".join(md) + "\n")
+        print("\n".join(md))
+        return
     if args.large_only:
         load = os.getloadavg()
         info, parts = run_worker("ours", args.large_only, args.n_jobs, tmp)
