@@ -31,7 +31,7 @@ def _is_swap_local_optimum(D, medoids, loss):
     return True
 
 
-@parametrize_with_checks([KMedoidsKS(n_clusters=3, random_state=0), KMedoidsKS()])
+@parametrize_with_checks([KMedoidsKS(), KMedoidsKS(n_clusters=3, metric="euclidean", init="build")])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
