@@ -147,7 +147,7 @@ def main():
     p.add_argument("--large", type=int, default=0,
                    help="also run skdsc alone at this n after the comparison (0: no)")
     p.add_argument("--large-only", type=int, default=0,
-                   help="only the large skdsc run, written to finch_large.{json,md}")
+                   help="only the large skdsc run, written to finch_large_full.{json,md} (finch_large.{json,md} with --probe)")
     args = p.parse_args()
     if args.worker == "probe":
         probe_worker(args.n, args.n_jobs, args.probe, args.out)
@@ -183,7 +183,7 @@ def main():
             f"{info['level0_wall_extrapolated_s']:.0f} | {info['level0_cpu_extrapolated_s']:.0f} | "
             f"{info['peak_rss_mb']:.0f} |",
         ]
-        (RESULTS / "finch_large_full.md").write_text("\n".join(md) + "\n")
+        (RESULTS / "finch_large.md").write_text("\n".join(md) + "\n")
         print("\n".join(md))
         return
     if args.large_only:
