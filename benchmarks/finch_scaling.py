@@ -147,7 +147,8 @@ def main():
     p.add_argument("--large", type=int, default=0,
                    help="also run skdsc alone at this n after the comparison (0: no)")
     p.add_argument("--large-only", type=int, default=0,
-                   help="only the large skdsc run, written to finch_large_full.{json,md} (finch_large.{json,md} with --probe)")
+                   help="only the large skdsc run, written to finch_large_full.{json,md} "
+                        "(finch_large.{json,md} with --probe)")
     args = p.parse_args()
     if args.worker == "probe":
         probe_worker(args.n, args.n_jobs, args.probe, args.out)

@@ -398,7 +398,7 @@ class KMedoidsKS(ClusterMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "n_clusters": [Interval(numbers.Integral, 1, None, closed="left")],
         "metric": [
-            StrOptions({"ks", "correlation", "precomputed"} | set(_VALID_METRICS) - {"precomputed"}),
+            StrOptions({"ks", "correlation", "precomputed"} | set(_VALID_METRICS)),
             callable,
         ],
         "init": [StrOptions({"k-medoids++", "build", "random"}), "array-like"],

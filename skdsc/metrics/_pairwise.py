@@ -49,7 +49,9 @@ def _check_series(X, name="X"):
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"{name} is empty: shape {X.shape}.")
     if np.isinf(X).any():
-        raise ValueError(f"{name} contains infinite values; only finite values and NaN are allowed.")
+        raise ValueError(
+            f"{name} contains infinite values; only finite values and NaN are allowed."
+        )
     return X
 
 

@@ -40,7 +40,7 @@ def test_fasterpam_brute_force_tiny():
     """Every result is swap-locally optimal, and the best of a few starts is the global
     optimum over all k-subsets (n <= 12)."""
     rng = np.random.RandomState(0)
-    for trial in range(25):
+    for trial in range(15):
         n, k = rng.randint(5, 13), rng.randint(1, 5)
         D = _euclid(rng.normal(size=(n, 3)))
         best = min(_loss(D, c) for c in itertools.combinations(range(n), k))
