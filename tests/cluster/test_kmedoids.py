@@ -183,3 +183,11 @@ def test_cli_registration_runs_on_grid():
     est = spec.factory(n_clusters=2, random_state=0)
     labels = spec.run(est, da, SimpleNamespace())
     assert labels.dims == ("lat", "lon") and set(np.unique(labels.values)) == {0, 1}
+
+
+def test_refuses_distance_matrix_larger_than_memory(monkeypatch):
+    import skdsc.cluster._kmedoids as mod
+
+    monkeypatch.setattr(mod, "_available_memory", lambda: 1000.0)
+    with pytest.raises(ValueError, match="distance matrix"):
+        KMedoidsKS(2).fit(np.random.RandomState(0).normal(size=(20, 5)))
