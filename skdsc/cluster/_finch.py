@@ -377,6 +377,17 @@ class FINCH(ClusterMixin, BaseEstimator):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Defined when ``X`` has string feature names.
 
+    Notes
+    -----
+    The first-neighbour search is exact and costs ``O(n^2 d)`` operations (matrix
+    products in row chunks of about 64 MiB, ``n_jobs`` threads), with memory
+    ``O(n d)``; the reference builds the dense ``n x n`` matrix instead (about
+    4.4 GB at n = 20 000). Cosine distances of float32 data follow the reference's
+    float32 arithmetic, and the later levels (cluster means, float64) round their
+    distances to float32 as it does, so that first neighbours and ties agree;
+    measured partitions equal the reference's at every level on every data set
+    tried (``tests/cluster/test_finch.py``, ``benchmarks/finch_scaling.py``).
+
     Examples
     --------
     >>> import numpy as np
