@@ -1,6 +1,34 @@
-"""skdsc.metrics"""
+"""Clustering metrics and scorers.
 
-__all__ = []
+- supervised: :func:`overall_accuracy` (Hungarian matching), :func:`cohen_kappa`,
+  :func:`nmi`, :func:`ari`, :func:`matched_labels`, :func:`cluster_class_mapping`;
+- internal: :func:`silhouette`, :func:`davies_bouldin`, :func:`calinski_harabasz`,
+  and the A-DATSC measures :func:`average_rmse`, :func:`average_variance`,
+  :func:`average_inter_cluster_distance`;
+- manifold (GCML): :func:`manifold_metrics`, :func:`relative_rank_error`,
+  :func:`trustworthiness`, :func:`continuity`, :func:`distance_rmse`,
+  :func:`local_geometric_distortion`, :func:`cluster_rank_accuracy`;
+- scorers: :func:`get_scorer`, :func:`get_scorer_names`,
+  :func:`make_internal_scorer`, :func:`make_supervised_scorer`. Importing this
+  package registers the skdsc scorer names with scikit-learn, so that
+  ``GridSearchCV(..., scoring="silhouette")`` works.
+"""
+
+from ._base import *  # noqa: F401,F403
+from ._base import __all__ as _base_all
+from ._internal import *  # noqa: F401,F403
+from ._internal import __all__ as _internal_all
+from ._scorer import *  # noqa: F401,F403
+from ._scorer import __all__ as _scorer_all
+from ._supervised import *  # noqa: F401,F403
+from ._supervised import __all__ as _supervised_all
+
+__all__ = [
+    *_base_all,
+    *_internal_all,
+    *_scorer_all,
+    *_supervised_all,
+]
 from ._manifold import (  # noqa: E402
     cluster_rank_accuracy, continuity, distance_rmse, local_geometric_distortion,
     manifold_metrics, relative_rank_error, trustworthiness,
