@@ -372,4 +372,5 @@ class GCML(BaseDeepClusterer):
 register_method(
     "gcml", GCML,
     description="GCML: clustering + multi-manifold learning with structure preservation (Wu et al. 2022)",
+    demo_params=dict(pretrain_epochs=30, max_epochs=30, init="kmeans"),
 )
