@@ -23,7 +23,6 @@ import numpy as np
 import torch
 from scipy import sparse
 from sklearn.neighbors import NearestNeighbors
-from skorch.dataset import unpack_data
 
 from ._training import NonFiniteLossError, StageNet
 from .losses import (
