@@ -12,6 +12,8 @@ FAST_PARAMS = {
                  n_init=2, update_interval=5),
     "DEC": dict(hidden_dims=(16,), latent_dim=3, pretrain_epochs=3, max_epochs=3, batch_size=16,
                 n_init=2, update_interval=5),
+    "GCML": dict(hidden_dims=(16,), latent_dim=3, pretrain_epochs=3, max_epochs=3, warmup_epochs=1,
+                 batch_size=16, n_init=2, init="kmeans"),
 }
 
 # Checks an estimator is expected to fail, with the reason written out.

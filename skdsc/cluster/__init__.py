@@ -3,5 +3,7 @@
 from ._finch import FINCH, first_neighbours
 from ._idec import DEC, IDEC
 from ._kmedoids import KMedoidsKS
+from ._gcml import GCML
 
 __all__ = ["DEC", "FINCH", "IDEC", "KMedoidsKS", "first_neighbours"]
+__all__ += ["GCML"]

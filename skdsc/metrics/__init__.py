@@ -7,6 +7,9 @@
   :func:`average_inter_cluster_distance`;
 - pairwise distances between series: :func:`ks_distances` (exact two-sample
   Kolmogorov-Smirnov statistic), :func:`correlation_distances`;
+- manifold (GCML): :func:`manifold_metrics`, :func:`relative_rank_error`,
+  :func:`trustworthiness`, :func:`continuity`, :func:`distance_rmse`,
+  :func:`local_geometric_distortion`, :func:`cluster_rank_accuracy`;
 - scorers: :func:`get_scorer`, :func:`get_scorer_names`,
   :func:`make_internal_scorer`, :func:`make_supervised_scorer`. Importing this
   package registers the skdsc scorer names with scikit-learn, so that
@@ -30,4 +33,13 @@ __all__ = [
     "ks_distances",
     *_scorer_all,
     *_supervised_all,
+]
+from ._manifold import (  # noqa: E402
+    cluster_rank_accuracy, continuity, distance_rmse, local_geometric_distortion,
+    manifold_metrics, relative_rank_error, trustworthiness,
+)
+
+__all__ += [
+    "cluster_rank_accuracy", "continuity", "distance_rmse", "local_geometric_distortion",
+    "manifold_metrics", "relative_rank_error", "trustworthiness",
 ]

