@@ -3,3 +3,5 @@
 from ._idec import DEC, IDEC
 
 __all__ = ["DEC", "IDEC"]
+from ._scdsc import SCDSC
+__all__ += ["SCDSC"]
