@@ -187,18 +187,30 @@ class MemoryInitializer(Callback):
     """Set up the stage's :class:`AssignmentMemory` and refresh it every epoch.
 
     At train begin, the assignments of all training pixels are computed in
-    evaluation mode and handed to ``make_memory(s)``; at each epoch begin the
-    memory's sums are recomputed exactly.
+    evaluation mode and an :class:`AssignmentMemory` is built from them with the
+    given layout (see its parameters); at each epoch begin the memory's sums are
+    recomputed exactly. :meth:`release` drops the memory and the arrays once the
+    stage is over, so the fitted net pickles small.
     """
 
-    def __init__(self, make_memory, batch_size):
-        self.make_memory = make_memory
+    def __init__(self, pixels, image_shape=None, window=None, minicluster_labels=None, batch_size=1024):
+        self.pixels = pixels
+        self.image_shape = image_shape
+        self.window = window
+        self.minicluster_labels = minicluster_labels
         self.batch_size = batch_size
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         (s,) = predict_dataset(net.module_, X, self.batch_size, net.device, outputs=(2,))
-        net.memory_ = self.make_memory(s)
+        net.memory_ = AssignmentMemory(s, self.pixels, self.image_shape, self.window, self.minicluster_labels)
+        self.net_ = net
 
     def on_epoch_begin(self, net, **kwargs):
         if getattr(net, "memory_", None) is not None:
             net.memory_.refresh()
+
+    def release(self):
+        net = getattr(self, "net_", None)
+        if net is not None:
+            net.memory_ = None
+        self.net_ = self.pixels = self.minicluster_labels = None

@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._registry import register_method
 from .._training import AutoencoderNet
-from .._training_scdsc import AssignmentMemory, MemoryInitializer, SCDSCNet, predict_dataset
+from .._training_scdsc import MemoryInitializer, SCDSCNet, predict_dataset
 from ..base import BaseDeepClusterer
 from ..losses import basis_dissimilarity, dec_target_distribution, kl_divergence, masked_box_filter
 from ..nn import AutoencoderWithHead, ConvPatchAutoencoder, ImagePatchDataset, SubspaceBasisHead, passthrough_collate
@@ -409,6 +409,12 @@ class SCDSC(BaseDeepClusterer):
         n = pixels.size
         use_nonlocal = self.constraints in ("both", "nonlocal")
         use_local = spatial and self.constraints in ("both", "local")
+        p_eff = self.patch_size if spatial else 1
+        if self.hidden_channels * p_eff**2 < self.n_basis:
+            raise ValueError(
+                f"the embedding has hidden_channels * patch_size**2 = {self.hidden_channels * p_eff**2} "
+                f"dimensions (patch_size 1 without image_shape), fewer than n_basis={self.n_basis}."
+            )
         ds = self._dataset(X, shape, self.patch_size, pixels)
         loader = self._loader_kwargs(n, spatial)
         device = self._device()
@@ -430,11 +436,10 @@ class SCDSC(BaseDeepClusterer):
             head.reset_basis(subspace_basis_from_labels(z, km_labels, self.n_clusters, self.n_basis))
             del z
             # 4. joint training
-            window = self.window if use_local else None
-
-            def make_memory(s):
-                return AssignmentMemory(s, pixels, shape if use_local else None, window, mc)
-
+            memory = MemoryInitializer(
+                pixels, shape if use_local else None, self.window if use_local else None, mc,
+                max(self.batch_size, 256),
+            )
             net = SCDSCNet(
                 module=AutoencoderWithHead(pre.module_, head),
                 criterion=torch.nn.MSELoss,
@@ -442,13 +447,12 @@ class SCDSC(BaseDeepClusterer):
                 **{
                     **self._net_kwargs(
                         "cluster", self.max_epochs,
-                        callbacks=[("memory", MemoryInitializer(make_memory, max(self.batch_size, 256)))],
+                        callbacks=[("memory", memory)],
                     ),
                     **loader,
                 },
             )
             self._run_stage(net, ds, np.arange(n))
-        net.memory_ = None
         self.net_ = net
         self.history_ = {"pretrain": pre.history, "cluster": net.history}
         self.n_iter_ = int(net.iter_)

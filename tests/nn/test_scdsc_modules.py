@@ -209,3 +209,11 @@ def test_memory_smoothing_reads_the_neighbours_latest_assignments():
     full[pixels] = current.numpy()
     F = masked_box_filter(torch.tensor(full.reshape(H, W, k)), torch.tensor(mask), 5).reshape(-1, k)
     np.testing.assert_allclose(mem.smoothed(idx).numpy(), F[pixels][idx.numpy()].numpy(), rtol=1e-12)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
