@@ -94,11 +94,11 @@ def basis_dissimilarity(basis, n_basis, squared=False):
     eye = torch.eye(n, dtype=gram.dtype, device=gram.device)
     block = torch.arange(n, device=gram.device) // n_basis
     off_block = (block[:, None] != block[None, :]).to(gram.dtype)
-    unit = (gram * eye - eye).pow(2).sum()
-    cross = (gram * off_block).pow(2).sum()
+    unit, cross = (gram * eye - eye).flatten(), (gram * off_block).flatten()
     if squared:
-        return unit + cross
-    return unit.sqrt() + cross.sqrt()
+        return unit.pow(2).sum() + cross.pow(2).sum()
+    # vector_norm has a zero (sub)gradient at 0, where sqrt(sum of squares) gives NaN
+    return torch.linalg.vector_norm(unit) + torch.linalg.vector_norm(cross)
 
 
 def minicluster_assignment(s, labels, n_miniclusters=None):
