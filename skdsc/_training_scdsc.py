@@ -46,18 +46,22 @@ def predict_dataset(module, dataset, batch_size, device="cpu", outputs=(0, 2)):
     """
     was_training = module.training
     module.eval()
-    chunks = [[] for _ in outputs]
     n = len(dataset)
+    results = [None] * len(outputs)
     try:
         with torch.no_grad():
             for start in range(0, n, batch_size):
-                patches, _ = dataset.__getitems__(np.arange(start, min(start + batch_size, n)))
+                stop = min(start + batch_size, n)
+                patches, _ = dataset.__getitems__(np.arange(start, stop))
                 out = module(patches.to(device))
-                for c, o in zip(chunks, outputs):
-                    c.append(out[o].detach().to("cpu"))
+                for i, o in enumerate(outputs):
+                    value = out[o].detach().to("cpu")
+                    if results[i] is None:  # preallocate: no list of chunks, no concatenation copy
+                        results[i] = torch.empty((n,) + tuple(value.shape[1:]), dtype=value.dtype)
+                    results[i][start:stop] = value
     finally:
         module.train(was_training)
-    return tuple(torch.cat(c) if c else torch.empty(0) for c in chunks)
+    return tuple(torch.empty(0) if r is None else r for r in results)
 
 
 class AssignmentMemory:

@@ -88,21 +88,28 @@ def minicluster_features(dataset, n_components=300, chunk_size=_CHUNK):
     return out
 
 
-def subspace_basis_from_labels(z, labels, n_clusters, n_basis):
+def subspace_basis_from_labels(z, labels, n_clusters, n_basis, chunk_size=8192):
     """Initial bases: per cluster the top ``n_basis`` right singular vectors of its rows.
 
-    They are the leading eigenvectors of ``Z_j^T Z_j`` (computed in float64), which
-    also exist when a cluster has fewer rows than ``n_basis``.
+    They are the leading eigenvectors of ``Z_j^T Z_j`` (accumulated in float64 chunk
+    by chunk), which also exist when a cluster has fewer rows than ``n_basis``.
 
     Returns
     -------
     ndarray of shape (latent_dim, n_clusters * n_basis), float32
     """
     z = torch.as_tensor(z)
+    labels = torch.as_tensor(np.asarray(labels), dtype=torch.int64)
+    m = z.shape[1]
+    grams = torch.zeros((n_clusters, m, m), dtype=torch.float64)
+    for start in range(0, z.shape[0], chunk_size):  # float64 copies one chunk at a time
+        zc, lc = z[start:start + chunk_size].double(), labels[start:start + chunk_size]
+        for j in torch.unique(lc).tolist():
+            rows = zc[lc == j]
+            grams[j] += rows.t() @ rows
     blocks = []
     for j in range(n_clusters):
-        zj = z[torch.as_tensor(labels == j)].double()
-        _, vecs = torch.linalg.eigh(zj.t() @ zj)
+        _, vecs = torch.linalg.eigh(grams[j])
         blocks.append(vecs[:, -n_basis:].flip(1))
     return torch.cat(blocks, dim=1).float().numpy()
 
@@ -360,6 +367,19 @@ class SCDSC(BaseDeepClusterer):
             )
         return mask
 
+    @staticmethod
+    def _check_miniclusters(miniclusters, n_pix, pixels):
+        mc = np.asarray(miniclusters).ravel()
+        if mc.size == n_pix and mc.size != pixels.size:
+            mc = mc[pixels]
+        if mc.size != pixels.size:
+            raise ValueError(
+                f"miniclusters has {mc.size} entries; expected one per pixel ({n_pix}) or per masked pixel ({pixels.size})."
+            )
+        if mc.min() < 0:
+            raise ValueError("miniclusters must be non-negative for every clustered pixel.")
+        return np.unique(mc, return_inverse=True)[1].astype(np.int64)
+
     def _dataset(self, X, shape, patch_size, pixels=None):
         if shape is None:  # independent samples: 1 x 1 patches
             return ImagePatchDataset(X[:, None, :], 1, pixels)
@@ -386,7 +406,7 @@ class SCDSC(BaseDeepClusterer):
         return labels.astype(np.int64)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, mask=None):
+    def fit(self, X, y=None, mask=None, miniclusters=None):
         """Learn the subspace bases and cluster the pixels.
 
         Parameters
@@ -396,6 +416,10 @@ class SCDSC(BaseDeepClusterer):
         mask : array-like of bool, shape (H, W) or (H * W,), optional
             Pixels to cluster and to smooth over (the seed's ``T``); the others
             still give patch context. All pixels by default.
+        miniclusters : array-like of int, shape (H * W,) or (n_masked,), optional
+            Precomputed mini-cluster of each (masked) pixel, used instead of running
+            FINCH. FINCH is deterministic, so its partition can be computed once and
+            reused across seeds and settings (see ``minicluster_labels_``).
 
         Returns
         -------
@@ -420,7 +444,12 @@ class SCDSC(BaseDeepClusterer):
         device = self._device()
         with self._seeded() as rng:
             # 1. mini-clusters (single pixels for the baseline)
-            mc = self._miniclusters(X, shape, pixels) if use_nonlocal else np.arange(n)
+            if not use_nonlocal:
+                mc = np.arange(n)
+            elif miniclusters is not None:
+                mc = self._check_miniclusters(miniclusters, n_pix, pixels)
+            else:
+                mc = self._miniclusters(X, shape, pixels)
             # 2. pretraining
             ae = ConvPatchAutoencoder(X.shape[1], self.hidden_channels)
             pre = AutoencoderNet(
@@ -525,7 +554,7 @@ class SCDSC(BaseDeepClusterer):
         (z,), _, _, _ = self._forward(X, (0,))
         return z
 
-    def fit_predict(self, X, y=None, mask=None):
+    def fit_predict(self, X, y=None, mask=None, miniclusters=None):
         """Fit and return ``labels_`` (a ``(y, x)`` DataArray for a ``(y, x, band)`` input).
 
         Parameters
@@ -533,12 +562,14 @@ class SCDSC(BaseDeepClusterer):
         X : array-like of shape (H * W, bands), or DataArray ``(y, x, band)``
         y : ignored
         mask : array-like of bool, optional
+        miniclusters : array-like of int, optional
+            See :meth:`fit`.
 
         Returns
         -------
         labels : ndarray of shape (H * W,) (-1 outside ``mask``), or DataArray
         """
-        self.fit(X, y, mask=mask)
+        self.fit(X, y, mask=mask, miniclusters=miniclusters)
         if is_dataarray(X) and X.ndim == 3:
             _, shape, info = self._check_image(X, reset=False)
             return self._wrap_map(self.labels_, shape, info, name="cluster")
@@ -600,4 +631,5 @@ def _run_cli(estimator, data, options):
 register_method(
     "scdsc", SCDSC, input="image", run=_run_cli,
     description="SCDSC: subspace-basis deep clustering of hyperspectral images with local and non-local terms",
+    demo_params=dict(pretrain_epochs=10, max_epochs=15, batch_size=256, n_init=5),
 )

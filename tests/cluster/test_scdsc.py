@@ -228,3 +228,17 @@ def test_cuda_fit_predicts_on_cpu(image):
     assert adjusted_rand_score(truth.ravel(), est.labels_) > 0.5
     state = pickle.dumps(est)
     assert pickle.loads(state).predict(X).shape == (X.shape[0],)
+
+
+def test_precomputed_miniclusters_reproduce_the_finch_fit(image):
+    img, _ = image
+    X = img.reshape(-1, img.shape[2])
+    mask = np.ones(img.shape[:2], bool)
+    mask[0] = False
+    a = SCDSC(2, image_shape=img.shape[:2], random_state=0, **{**FAST, "max_epochs": 2}).fit(X, mask=mask)
+    b = SCDSC(2, image_shape=img.shape[:2], random_state=0, **{**FAST, "max_epochs": 2})
+    b.fit(X, mask=mask, miniclusters=a.minicluster_labels_)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.minicluster_labels_, b.minicluster_labels_)
+    with pytest.raises(ValueError, match="miniclusters has"):
+        b.fit(X, mask=mask, miniclusters=[0, 1, 2])
