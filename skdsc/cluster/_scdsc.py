@@ -27,10 +27,7 @@ from ..losses import basis_dissimilarity, dec_target_distribution, kl_divergence
 from ..nn import AutoencoderWithHead, ConvPatchAutoencoder, ImagePatchDataset, SubspaceBasisHead, passthrough_collate
 from ..utils import is_dataarray
 
-try:
-    from ._finch import FINCH
-except ImportError:  # pragma: no cover  (until FINCH lands on main)
-    FINCH = None
+from ._finch import FINCH
 
 __all__ = ["SCDSC", "minicluster_features", "subspace_basis_from_labels"]
 
@@ -394,8 +391,6 @@ class SCDSC(BaseDeepClusterer):
 
     # ------------------------------------------------------------------- fit
     def _miniclusters(self, X, shape, pixels):
-        if FINCH is None:  # pragma: no cover
-            raise ImportError("SCDSC's non-local term needs skdsc.cluster.FINCH, which is not available.")
         ds = self._dataset(X, shape, self.minicluster_patch_size, pixels)
         feats = minicluster_features(ds, self.minicluster_n_components)
         partitions = np.asarray(FINCH(metric="cosine").fit(feats).partitions_)

@@ -11,7 +11,6 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import skdsc.cluster._scdsc as scdsc_mod
 from skdsc._registry import get_method
 from skdsc.cluster import SCDSC
 from skdsc.cluster._scdsc import minicluster_features, subspace_basis_from_labels
@@ -28,39 +27,6 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
-
-
-@pytest.fixture(autouse=True)
-def _finch_available(monkeypatch):
-    """Until skdsc.cluster.FINCH lands: an exact-cosine first-neighbour stand-in (tests only)."""
-    if scdsc_mod.FINCH is not None:
-        return
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    class StandInFINCH:
-        def __init__(self, metric="cosine"):
-            self.metric = metric
-
-        def fit(self, X):
-            X = np.asarray(X, dtype=float)
-            parts, cur, data = [], np.arange(len(X)), X
-            while len(data) > 1:
-                d = data / np.maximum(np.linalg.norm(data, axis=1, keepdims=True), 1e-12)
-                sim = d @ d.T
-                np.fill_diagonal(sim, -np.inf)
-                m = len(d)
-                A = csr_matrix((np.ones(m), (np.arange(m), sim.argmax(1))), shape=(m, m))
-                nc, lab = connected_components(A + A.T + A.T @ A, directed=False)
-                if nc == m or nc == 1:
-                    break
-                cur = lab[cur]
-                parts.append(cur.copy())
-                data = np.stack([X[cur == c].mean(0) for c in range(nc)])
-            self.partitions_ = np.stack(parts, 1) if parts else np.zeros((len(X), 1), int)
-            return self
-
-    monkeypatch.setattr(scdsc_mod, "FINCH", StandInFINCH)
 
 
 def _two_region_image(H=14, W=14, bands=4, seed=0):
