@@ -71,8 +71,11 @@ def main():
 
     from skdsc.datasets import make_hyperspectral_scene
 
-    rows = []
-    for H, W in SIZES:
+    rows, sizes = [], SIZES
+    if "--only" in sys.argv:  # re-measure some sizes, keep the other recorded rows
+        sizes = [tuple(map(int, s.split("x"))) for s in sys.argv[sys.argv.index("--only") + 1].split(",")]
+        rows = [r for r in json.loads((RESULTS / f"{NAME}.json").read_text())["rows"] if (r["H"], r["W"]) not in sizes]
+    for H, W in sizes:
         cube, _ = make_hyperspectral_scene((H, W), n_bands=103, n_classes=9, random_state=0)
         X = make_pipeline(StandardScaler(), PCA(8)).fit_transform(cube.reshape(-1, 103)).astype(np.float32)
         del cube
@@ -82,7 +85,9 @@ def main():
                              capture_output=True, text=True, check=True)
         res = json.loads(out.stdout.strip().splitlines()[-1])
         res.update(H=H, W=W, n_pixels=H * W)
+        res["memory_measure"] = "VmHWM"
         rows.append(res)
+        rows.sort(key=lambda r: r["n_pixels"])
         print(res, flush=True)
         write(rows)
 

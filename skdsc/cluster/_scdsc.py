@@ -455,7 +455,9 @@ class SCDSC(BaseDeepClusterer):
             # 3. bases from KMeans + SVD on the embedding
             (z,) = predict_dataset(pre.module_, ds, max(self.batch_size, 256), device, outputs=(0,))
             z = z.numpy()
-            km_labels = KMeans(self.n_clusters, n_init=self.n_init, random_state=rng).fit_predict(z)
+            # copy_x=False: KMeans centres z in place (and restores it) instead of copying
+            # an n x latent_dim array, 1.3 GB at PaviaU size
+            km_labels = KMeans(self.n_clusters, n_init=self.n_init, copy_x=False, random_state=rng).fit_predict(z)
             head = SubspaceBasisHead(self.n_clusters, z.shape[1], self.n_basis, self.eta)
             head.reset_basis(subspace_basis_from_labels(z, km_labels, self.n_clusters, self.n_basis))
             del z
