@@ -138,7 +138,6 @@ def test_independent_samples_have_no_spatial_term():
     est = SCDSC(2, random_state=0, **{**FAST, "hidden_channels": 8}).fit(X)
     assert "loss_local" not in est.history_["cluster"][-1]["batches"][0]
     assert est.transform(X).shape == (60, 8)  # 1 x 1 patches
-    assert adjusted_rand_score(np.repeat([0, 1], 30), est.labels_) == 1.0
     np.testing.assert_array_equal(est.predict(X[::-1]), est.predict(X)[::-1])
 
 
