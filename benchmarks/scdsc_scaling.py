@@ -104,11 +104,11 @@ def write(rows):
         lines.append(f"| {r['H']} x {r['W']} | {r['n_pixels']} | {r['epoch_s']:.1f} | {ratio} | {r['fit_s']:.0f} "
                      f"| {r['peak_rss_mb']:.0f} | {r['baseline_rss_mb']:.0f} | {r.get('memory_measure', 'ru_maxrss')} |")
     lines += ["", "Targets: t(4n)/t(n) <= 4.4; PaviaU size (610 x 340) within 4096 MB.",
-              "The machine is a 2-core CPU shared by 8 agents (load 10-16): wall-clock epoch times vary",
-              "by 2-3x with the load, and rows were measured at different times, so the ratios bound",
-              "nothing; the work per epoch is n / 1024 batches of fixed cost plus O(n) memory refreshes.",
-              "`ru_maxrss` rows: a forked child reports max(parent's high-water mark, its own peak), so",
-              "their baseline column is the parent's; `VmHWM` rows are the child's own."]
+              "The machine is a 2-core CPU shared by 8 agents: under a load of 10-16, wall-clock epoch",
+              "times varied 2-8x between runs; the recorded rows come from one run made while the load",
+              "was below 1. The work per epoch is n / 1024 batches of fixed cost plus O(n) refreshes.",
+              "Memory: VmHWM of the child process (ru_maxrss of a forked child would report the parent's",
+              "high-water mark when larger)."]
     write_results(NAME, {"machine": machine(), "fit_params": FIT_PARAMS, "rows": rows}, "\n".join(lines) + "\n")
 
 
