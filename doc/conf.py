@@ -47,3 +47,15 @@ sphinx_gallery_conf = {
 }
 
 warnings.filterwarnings("ignore", category=UserWarning, message="Matplotlib is currently using agg")
+
+
+def _skip_generated_request_methods(app, what, name, obj, skip, options):
+    """scikit-learn generates ``set_<method>_request`` for metadata routing; its docstrings
+    point at scikit-learn's own glossary, which this site does not have."""
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_generated_request_methods)

@@ -227,7 +227,9 @@ def cmd_demo(options):
 
 def cmd_cluster(options):
     spec = get_method(options.method)
-    if spec.input == "multimodal":
+    if spec.input == "multimodal" and getattr(options, "variables", None):
+        data = None  # the method's run opens the named variables of the one netCDF input
+    elif spec.input == "multimodal":
         data = [_read(p, options.variable, spec.input) for p in options.input]
     else:
         if len(options.input) != 1:
