@@ -14,6 +14,7 @@ FAST_PARAMS = {
                 n_init=2, update_interval=5),
     "GCML": dict(hidden_dims=(16,), latent_dim=3, pretrain_epochs=3, max_epochs=3, warmup_epochs=1,
                  batch_size=16, n_init=2, init="kmeans"),
+    "SCDSC": dict(hidden_channels=16, n_basis=2, n_init=2, pretrain_epochs=5, max_epochs=3, batch_size=16),
 }
 
 # Checks an estimator is expected to fail, with the reason written out.

@@ -7,3 +7,5 @@ from ._gcml import GCML
 
 __all__ = ["DEC", "FINCH", "IDEC", "KMedoidsKS", "first_neighbours"]
 __all__ += ["GCML"]
+from ._scdsc import SCDSC
+__all__ += ["SCDSC"]
