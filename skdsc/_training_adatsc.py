@@ -48,7 +48,8 @@ __all__ = [
 def window_starts(n_steps, length, stride):
     """Start indices of the windows: every ``stride`` steps, plus one ending at the last step.
 
-    Every time step is covered by at least one window.
+    Every time step is covered by at least one window: a ``stride`` larger than
+    ``length`` is reduced to ``length`` (adjacent, non-overlapping windows).
 
     Examples
     --------
@@ -59,7 +60,7 @@ def window_starts(n_steps, length, stride):
     """
     if length > n_steps:
         raise ValueError(f"window length {length} exceeds the {n_steps} time steps")
-    starts = np.arange(0, n_steps - length + 1, stride)
+    starts = np.arange(0, n_steps - length + 1, min(stride, length))
     if starts[-1] != n_steps - length:
         starts = np.append(starts, n_steps - length)
     return starts
@@ -313,7 +314,11 @@ def window_outputs(module, frames, length, stride, batch_size, device="cpu", cro
     steps = torch.arange(dataset.length)
     with torch.random.fork_rng(devices=[]):
         for xb, sb in DataLoader(dataset, batch_size=batch_size, shuffle=False):
-            z, q, x_hat = (o.cpu() for o in module(xb.to(device))[:3])
+            nb = xb.shape[0]
+            if nb < batch_size:  # constant batch shape: a step's outputs do not depend on the batching
+                xb = torch.cat([xb, xb.new_zeros((batch_size - nb,) + xb.shape[1:])])
+            z, q, x_hat = (o[:nb].cpu() for o in module(xb.to(device))[:3])
+            xb = xb[:nb]
             idx = (sb[:, None] + steps[None, :]).reshape(-1)
             if z_sum is None:
                 z_sum = torch.zeros(n, z.shape[-1], dtype=torch.float64)

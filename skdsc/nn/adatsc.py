@@ -101,7 +101,7 @@ class ADATSCGenerator(nn.Module):
         self.patches = PatchEmbedding(top, top, patch_size)
         self.node_lstm = None if recurrent else NodeLSTM(top)
         self.attention = None if bottleneck == "se-only" else BiTemporalGraphAttention(top, n_heads)
-        self.embed = nn.Sequential(nn.Linear(top, latent_dim), nn.LayerNorm(latent_dim))
+        self.embed = nn.Sequential(nn.Linear(top, latent_dim), nn.LayerNorm(latent_dim, elementwise_affine=False))
         self.summary = nn.Sequential(nn.Linear(latent_dim, latent_dim), nn.LayerNorm(latent_dim))
         self.head = StudentTHead(n_clusters, latent_dim, alpha)
         self.self_expressive = TemporalSelfExpressive(

@@ -206,13 +206,22 @@ class SpatiotemporalDecoder(nn.Module):
     ``skip_connections``; the time axis is preserved by the encoder, so the skip
     timings align one to one) and applies a ConvLSTM2d + LayerNorm of that
     level's width; a final 1x1 convolution gives ``out_channels`` (linear output).
+
+    With ``temporal_skips`` (default) each skip carries its encoder stage averaged
+    over the window and broadcast back to every step (a temporal down- then
+    up-sampling of the skip, our reading of the seed's "temporal up-sampling
+    aligns skip timings"): the skips supply the window's spatial detail, while
+    what changes from step to step must pass through the bottleneck embedding
+    ``z_t``. Per-step skips (``temporal_skips=False``) let the decoder copy each
+    frame around the bottleneck, which leaves ``z_t`` nearly uninformative.
     """
 
     def __init__(self, out_channels, filters=(64, 128, 256, 512), kernel_size=3, recurrent=True,
-                 skip_connections=True):
+                 skip_connections=True, temporal_skips=True):
         super().__init__()
         filters = tuple(int(f) for f in filters)
         self.skip_connections = skip_connections
+        self.temporal_skips = temporal_skips
         self.ups = nn.ModuleList()
         self.norms = nn.ModuleList()
         for level in range(len(filters) - 2, -1, -1):
@@ -227,7 +236,10 @@ class SpatiotemporalDecoder(nn.Module):
         for i, (up, norm) in enumerate(zip(self.ups, self.norms)):
             h = upsample_frames(h)
             if self.skip_connections:
-                h = torch.cat([h, skips[n - 1 - i]], dim=2)
+                skip = skips[n - 1 - i]
+                if self.temporal_skips:
+                    skip = skip.mean(dim=1, keepdim=True).expand_as(skip)
+                h = torch.cat([h, skip], dim=2)
             h = norm(up(h))
         f, b, t = _frames(h)
         return _sequences(self.head(f), b, t)
