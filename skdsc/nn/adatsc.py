@@ -101,6 +101,9 @@ class ADATSCGenerator(nn.Module):
         self.patches = PatchEmbedding(top, top, patch_size)
         self.node_lstm = None if recurrent else NodeLSTM(top)
         self.attention = None if bottleneck == "se-only" else BiTemporalGraphAttention(top, n_heads)
+        p = int(patch_size)
+        self.n_nodes = -(-self.top_shape[1] // p) * -(-self.top_shape[2] // p)
+        self.node_pool = nn.Linear(self.n_nodes * top, top)
         self.embed = nn.Sequential(nn.Linear(top, latent_dim), nn.LayerNorm(latent_dim, elementwise_affine=False))
         self.summary = nn.Sequential(nn.Linear(latent_dim, latent_dim), nn.LayerNorm(latent_dim))
         self.head = StudentTHead(n_clusters, latent_dim, alpha)
@@ -118,14 +121,23 @@ class ADATSCGenerator(nn.Module):
         if self.node_lstm is not None:
             nodes = self.node_lstm(nodes)
         if self.bottleneck == "bitgat":
-            pooled = self.attention(nodes).mean(dim=2)
+            pooled = self.pool_nodes(self.attention(nodes))
         elif self.bottleneck == "dense-gat":
-            pooled = self.attention(nodes.mean(dim=2, keepdim=True)).squeeze(2)
+            pooled = self.attention(self.pool_nodes(nodes)[:, :, None]).squeeze(2)
         else:
-            pooled = nodes.mean(dim=2)
+            pooled = self.pool_nodes(nodes)
         z = self.embed(pooled)
         z_bar = self.summary(z.mean(dim=1))
         return stages, z, z_bar
+
+    def pool_nodes(self, nodes):
+        """Pool ``(B, T, N, F)`` node features across the nodes to ``(B, T, F)``.
+
+        The nodes are concatenated in their grid order and projected linearly: a
+        learned pooling that, unlike a mean, keeps where on the grid each pattern
+        sits (which is what distinguishes one regime's map from another's).
+        """
+        return self.node_pool(nodes.reshape(*nodes.shape[:2], -1))
 
     def assign(self, z):
         """Soft assignments of embeddings ``(..., D)`` at the current temperature."""
