@@ -203,6 +203,8 @@ class ADATSCClustering(BaseDeepClusterer):
         Global mean used to fill NaN cells.
     data_min_, data_range_ : ndarray of shape grid_shape_
         The min-max scaling.
+    input_mean_ : ndarray of shape grid_shape_
+        Training mean of the scaled field, subtracted from the network input.
     temperature_ : float
         Final temperature (used by ``predict``).
     net_ : skorch.NeuralNet
@@ -229,7 +231,12 @@ class ADATSCClustering(BaseDeepClusterer):
     per-column min-max scaling; a cell that is NaN at every step thus becomes a
     constant column, scaled to 0. Infinite values are rejected.
 
-    **Padding.** Height and width are zero-padded (after scaling) to multiples of
+    **Centering.** After scaling, the network input is the field minus its
+    training mean per cell and variable (``input_mean_``); a min-max-scaled
+    field keeps a large common offset (about 0.5 everywhere) that otherwise
+    dominates the encoder's features and leaves ``z_t`` nearly constant.
+
+    **Padding.** Height and width are zero-padded (after scaling and centering) to multiples of
     ``2 ** (len(filters) - 1)``; the reconstruction loss ignores the padding.
 
     **Cost.** With the seed's widths a window of 8 daily 48 x 48 x 7 frames costs
@@ -442,6 +449,7 @@ class ADATSCClustering(BaseDeepClusterer):
         X = np.where(np.isnan(X), np.float32(self.fill_value_), X)
         if self.scaling == "minmax":
             X = (X - self.data_min_) / self.data_range_
+        X = X - self.input_mean_
         factor = self._pad_factor()
         n, h, w, c = X.shape
         hp, wp = -(-h // factor) * factor, -(-w // factor) * factor
@@ -459,6 +467,10 @@ class ADATSCClustering(BaseDeepClusterer):
             self.data_range_ = np.where(rng > 0, rng, 1.0).astype(np.float32)
         else:
             self.data_min_ = self.data_range_ = None
+        # the network sees the scaled field minus its training mean: without the
+        # common offset, the step-to-step differences dominate the first features
+        scaled = (X - self.data_min_) / self.data_range_ if self.scaling == "minmax" else X
+        self.input_mean_ = scaled.mean(axis=0).astype(np.float32)
 
     def _check_architecture(self):
         filters = tuple(int(f) for f in self.filters)
