@@ -162,6 +162,11 @@ class ADATSCClustering(BaseDeepClusterer):
         False switches the discriminator (and ``L_adv``) off.
     skip_connections : bool, default=True
         Decoder skip connections from the encoder stages.
+    norm : {"layer", "batch"}, default="layer"
+        Normalisation inside the encoder and decoder blocks: the seed's per-frame
+        LayerNorm, or BatchNorm (centres each channel across samples; in our CPU
+        runs the LayerNorm model's embedding stayed nearly constant over time
+        steps, see ``benchmarks/results/adatsc_regimes.md``).
     refine : {"spectral"} or None, default=None
         Spectral refinement of ``labels_`` from the self-expressive affinity
         (``n x n`` over the training series).
@@ -294,6 +299,7 @@ class ADATSCClustering(BaseDeepClusterer):
         "bottleneck": [StrOptions(set(BOTTLENECKS))],
         "adversarial": ["boolean"],
         "skip_connections": ["boolean"],
+        "norm": [StrOptions({"layer", "batch"})],
         "refine": [StrOptions({"spectral"}), None],
         "scaling": [StrOptions({"minmax"}), None],
         "grid_shape": ["array-like", None],
@@ -335,6 +341,7 @@ class ADATSCClustering(BaseDeepClusterer):
         bottleneck="bitgat",
         adversarial=True,
         skip_connections=True,
+        norm="layer",
         refine=None,
         scaling="minmax",
         grid_shape=None,
@@ -378,6 +385,7 @@ class ADATSCClustering(BaseDeepClusterer):
         self.bottleneck = bottleneck
         self.adversarial = adversarial
         self.skip_connections = skip_connections
+        self.norm = norm
         self.refine = refine
         self.scaling = scaling
         self.grid_shape = grid_shape
@@ -518,6 +526,7 @@ class ADATSCClustering(BaseDeepClusterer):
                 self.grid_shape_[2], tuple(frames.shape[2:]), self.n_clusters, filters, self.kernel_size,
                 self.patch_size, self.latent_dim, self.n_heads, self.alpha, self.encoder, self.bottleneck,
                 self.skip_connections, self.se_shrink, True, self.se_sigma_t, self.se_assignment_weighting,
+                self.norm,
             )
             gen.use_se = False  # self-expression only after the warm-up
             gen.temperature = float(self.tau_start)

@@ -57,6 +57,9 @@ class ADATSCGenerator(nn.Module):
         U-Net skip connections from the encoder stages below the top level.
     se_shrink, se_exclude_self, se_sigma_t, se_assignment_weighting
         Passed to :class:`TemporalSelfExpressive`.
+    norm : {"layer", "batch"}, default="layer"
+        Normalisation in the encoder and decoder blocks (the seed's LayerNorm, or
+        BatchNorm; see :class:`~skdsc.nn.convlstm.FrameLayerNorm`).
 
     Attributes
     ----------
@@ -80,7 +83,7 @@ class ADATSCGenerator(nn.Module):
     def __init__(self, in_channels, grid_shape, n_clusters, filters=(64, 128, 256, 512), kernel_size=3,
                  patch_size=2, latent_dim=32, n_heads=4, alpha=1.0, encoder="convlstm", bottleneck="bitgat",
                  skip_connections=True, se_shrink=0.05, se_exclude_self=True, se_sigma_t=None,
-                 se_assignment_weighting=False):
+                 se_assignment_weighting=False, norm="layer"):
         super().__init__()
         if encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {ENCODERS}, got {encoder!r}")
@@ -97,7 +100,7 @@ class ADATSCGenerator(nn.Module):
         recurrent = encoder == "convlstm"
         top = filters[-1]
 
-        self.encoder = SpatiotemporalEncoder(in_channels, filters, kernel_size, recurrent)
+        self.encoder = SpatiotemporalEncoder(in_channels, filters, kernel_size, recurrent, norm)
         self.patches = PatchEmbedding(top, top, patch_size)
         self.node_lstm = None if recurrent else NodeLSTM(top)
         self.attention = None if bottleneck == "se-only" else BiTemporalGraphAttention(top, n_heads)
@@ -110,7 +113,8 @@ class ADATSCGenerator(nn.Module):
         self.self_expressive = TemporalSelfExpressive(
             latent_dim, se_shrink, se_exclude_self, se_sigma_t, se_assignment_weighting)
         self.to_top = nn.Linear(3 * latent_dim, top * self.top_shape[1] * self.top_shape[2])
-        self.decoder = SpatiotemporalDecoder(in_channels, filters, kernel_size, recurrent, skip_connections)
+        self.decoder = SpatiotemporalDecoder(in_channels, filters, kernel_size, recurrent, skip_connections,
+                                             norm=norm)
         self.temperature = 1.0
         self.use_se = True
 

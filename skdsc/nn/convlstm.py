@@ -16,7 +16,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+NORMS = ("layer", "batch")
+
 __all__ = [
+    "NORMS",
     "ConvLSTMCell",
     "ConvLSTM2d",
     "FrameConv2d",
@@ -108,11 +111,21 @@ class FrameConv2d(nn.Module):
 
 
 class FrameLayerNorm(nn.Module):
-    """LayerNorm of each frame over its channels and positions (``GroupNorm(1, C)``)."""
+    """Normalisation of every frame of a sequence.
 
-    def __init__(self, channels):
+    ``norm="layer"`` (A-DATSC's LayerNorm): each frame over its channels and
+    positions (``GroupNorm(1, C)``). ``norm="batch"``: ``BatchNorm2d`` over the
+    frames of the batch, which centres every channel across samples; with a
+    per-frame LayerNorm the channel offsets set by the biases, identical for all
+    samples, dominate the normalised features, and the embedding starts (and on
+    a CPU budget stays) nearly constant across time steps.
+    """
+
+    def __init__(self, channels, norm="layer"):
         super().__init__()
-        self.norm = nn.GroupNorm(1, channels)
+        if norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
+        self.norm = nn.GroupNorm(1, channels) if norm == "layer" else nn.BatchNorm2d(channels)
 
     def forward(self, x):
         f, b, t = _frames(x)
@@ -131,12 +144,12 @@ class ResidualTemporalBlock(nn.Module):
     identity otherwise), as in A-DATSC's ``ResTempBlock``.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size=3, recurrent=True):
+    def __init__(self, in_channels, out_channels, kernel_size=3, recurrent=True, norm="layer"):
         super().__init__()
         self.layer1 = _layer(recurrent, in_channels, out_channels, kernel_size)
-        self.norm1 = FrameLayerNorm(out_channels)
+        self.norm1 = FrameLayerNorm(out_channels, norm)
         self.layer2 = _layer(recurrent, out_channels, out_channels, kernel_size)
-        self.norm2 = FrameLayerNorm(out_channels)
+        self.norm2 = FrameLayerNorm(out_channels, norm)
         self.project = (nn.Conv3d(in_channels, out_channels, 1) if in_channels != out_channels else None)
 
     def forward(self, x):
@@ -173,19 +186,21 @@ class SpatiotemporalEncoder(nn.Module):
     kernel_size : int, default=3
     recurrent : bool, default=True
         False replaces every ConvLSTM2d by a per-frame Conv2d (``cnn-lstm`` ablation).
+    norm : {"layer", "batch"}, default="layer"
+        See :class:`FrameLayerNorm`.
 
     Returns (forward)
     -----------------
     list of the stage outputs ``[H1, ..., HL]``.
     """
 
-    def __init__(self, in_channels, filters=(64, 128, 256, 512), kernel_size=3, recurrent=True):
+    def __init__(self, in_channels, filters=(64, 128, 256, 512), kernel_size=3, recurrent=True, norm="layer"):
         super().__init__()
         filters = tuple(int(f) for f in filters)
         self.filters = filters
         self.stem = _layer(recurrent, in_channels, filters[0], kernel_size)
         self.blocks = nn.ModuleList(
-            ResidualTemporalBlock(filters[i - 1], filters[i], kernel_size, recurrent)
+            ResidualTemporalBlock(filters[i - 1], filters[i], kernel_size, recurrent, norm)
             for i in range(1, len(filters))
         )
 
@@ -217,7 +232,7 @@ class SpatiotemporalDecoder(nn.Module):
     """
 
     def __init__(self, out_channels, filters=(64, 128, 256, 512), kernel_size=3, recurrent=True,
-                 skip_connections=True, temporal_skips=True):
+                 skip_connections=True, temporal_skips=True, norm="layer"):
         super().__init__()
         filters = tuple(int(f) for f in filters)
         self.skip_connections = skip_connections
@@ -227,7 +242,7 @@ class SpatiotemporalDecoder(nn.Module):
         for level in range(len(filters) - 2, -1, -1):
             in_ch = filters[level + 1] + (filters[level] if skip_connections else 0)
             self.ups.append(_layer(recurrent, in_ch, filters[level], kernel_size))
-            self.norms.append(FrameLayerNorm(filters[level]))
+            self.norms.append(FrameLayerNorm(filters[level], norm))
         self.head = nn.Conv2d(filters[0], out_channels, 1)
 
     def forward(self, top, skips=None):
