@@ -72,7 +72,7 @@ def load_field(name):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--methods", nargs="+", default=[*ABLATIONS, "KMeans", "DEC", "IDEC"])
+    parser.add_argument("--methods", nargs="+", default=["A-DATSC", "KMeans", "DEC", "IDEC"])
     args = parser.parse_args()
     torch.set_num_threads(1)
     cache = LabelCache(NAME)

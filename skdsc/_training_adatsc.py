@@ -42,6 +42,7 @@ __all__ = [
     "BalanceRamp",
     "SelfExpressionWarmup",
     "window_outputs",
+    "refresh_batchnorm",
 ]
 
 
@@ -334,3 +335,27 @@ def window_outputs(module, frames, length, stride, batch_size, device="cpu", cro
     q = q_sum / count[:, None]
     q = (q / q.sum(dim=1, keepdim=True)).float().numpy()
     return z, q, (rec_sum / count).numpy()
+
+
+@torch.no_grad()
+def refresh_batchnorm(module, frames, length, batch_size, device="cpu"):
+    """Recompute the running statistics of every BatchNorm layer on all windows.
+
+    The statistics are reset and accumulated as exact averages (``momentum=None``)
+    over one pass in training mode (stride-1 windows, no gradient), so that
+    evaluation uses the population statistics of the *current* weights, not a
+    moving average dragged from the start of training. No-op without BatchNorm.
+    """
+    norms = [m for m in module.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None
+    was_training = module.training
+    module.train()
+    dataset = SlidingWindowDataset(frames, length, 1)
+    with torch.random.fork_rng(devices=[]):
+        for xb, _ in DataLoader(dataset, batch_size=batch_size, shuffle=False):
+            module(xb.to(device))
+    module.train(was_training)

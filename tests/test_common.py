@@ -13,7 +13,7 @@ FAST_PARAMS = {
     "DEC": dict(hidden_dims=(16,), latent_dim=3, pretrain_epochs=3, max_epochs=3, batch_size=16,
                 n_init=2, update_interval=5),
     "ADATSCClustering": dict(filters=(4, 8), latent_dim=4, n_heads=2, subspace_dim=1, sequence_length=1,
-                             pretrain_epochs=3, max_epochs=3, batch_size=16, n_init=2, n_real=4),
+                             norm="batch", pretrain_epochs=3, max_epochs=3, batch_size=16, n_init=2, n_real=4),
 }
 
 # Checks an estimator is expected to fail, with the reason written out.

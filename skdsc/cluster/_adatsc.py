@@ -25,6 +25,7 @@ from .._training_adatsc import (
     SelfExpressionWarmup,
     SlidingWindowDataset,
     TemperatureAnnealing,
+    refresh_batchnorm,
     window_outputs,
 )
 from ..base import BaseDeepClusterer
@@ -43,12 +44,13 @@ DEMO_PARAMS = dict(
     latent_dim=16,
     subspace_dim=2,
     n_heads=4,
-    sequence_length=8,
+    sequence_length=4,
     stride=2,
-    pretrain_epochs=10,
-    max_epochs=10,
-    batch_size=16,
-    lr=2e-3,
+    norm="batch",
+    pretrain_epochs=8,
+    max_epochs=6,
+    batch_size=8,
+    lr=3e-3,
     device="cpu",
 )
 
@@ -105,9 +107,11 @@ class ADATSCClustering(BaseDeepClusterer):
         Frames per window (shortened to the number of time steps when fewer).
         Not given by the seed.
     stride : int, default=1
-        Step between window starts; a last window ending at the final step is
-        always added, so every step is covered. Each step's embedding and soft
-        assignment is the mean over the windows that cover it.
+        Step between the starts of the training windows; a last window ending at
+        the final step is always added, so every step is covered. At inference
+        the windows start at every step (stride 1), and each step's embedding and
+        soft assignment is the mean over all the windows that cover it (so each
+        step is seen at every position of the window).
     filters : tuple of int, default=(64, 128, 256, 512)
         Encoder widths (the seed's). They make a CPU fit slow (see Notes);
         tests, benchmarks and the demo use much smaller widths.
@@ -494,7 +498,9 @@ class ADATSCClustering(BaseDeepClusterer):
 
     def _window_outputs(self, frames, length):
         h, w = self.grid_shape_[:2]
-        return window_outputs(self.net_.module_, frames, length, self.stride, self.batch_size,
+        # stride 1 at inference: every step is seen at every position of the window,
+        # so that the position (the recurrent state's warm-up) averages out
+        return window_outputs(self.net_.module_, frames, length, 1, self.batch_size,
                               self._device(), crop=(h, w))
 
     # ------------------------------------------------------------------- fit
@@ -534,7 +540,8 @@ class ADATSCClustering(BaseDeepClusterer):
                                     **self._net_kwargs("pretrain", self.pretrain_epochs))
             self._run_stage(pre, dataset)
 
-            z, _, _ = window_outputs(pre.module_, frames, length, self.stride, self.batch_size, device, crop)
+            refresh_batchnorm(pre.module_, frames, length, self.batch_size, device)
+            z, _, _ = window_outputs(pre.module_, frames, length, 1, self.batch_size, device, crop)
             km = KMeans(self.n_clusters, n_init=self.n_init, random_state=rng).fit(z)
             gen.head.reset_centers(km.cluster_centers_)
             disc = SubspaceDiscriminator(self.n_clusters, self.latent_dim, self.subspace_dim)
@@ -556,6 +563,7 @@ class ADATSCClustering(BaseDeepClusterer):
             )
             self._run_stage(net, dataset)
             gen = net.module_
+            refresh_batchnorm(gen, frames, length, self.batch_size, device)
             if self.max_epochs == 0:
                 gen.temperature = float(self.tau_end)
                 gen.use_se = self.se_warmup_epochs == 0

@@ -58,8 +58,13 @@ class ADATSCGenerator(nn.Module):
     se_shrink, se_exclude_self, se_sigma_t, se_assignment_weighting
         Passed to :class:`TemporalSelfExpressive`.
     norm : {"layer", "batch"}, default="layer"
-        Normalisation in the encoder and decoder blocks (the seed's LayerNorm, or
-        BatchNorm; see :class:`~skdsc.nn.convlstm.FrameLayerNorm`).
+        Normalisation in the encoder and decoder blocks and of the embedding
+        ``z_t``: the seed's LayerNorm, or BatchNorm (see
+        :class:`~skdsc.nn.convlstm.FrameLayerNorm`). With LayerNorm, ``z_t`` has
+        unit norm per step but may vary very little *across* steps (the
+        sample-independent part of the features dominates); BatchNorm (without
+        affine parameters) standardises every embedding dimension across the
+        steps of the batch, so that the Student-t head sees spread-out points.
 
     Attributes
     ----------
@@ -107,7 +112,9 @@ class ADATSCGenerator(nn.Module):
         p = int(patch_size)
         self.n_nodes = -(-self.top_shape[1] // p) * -(-self.top_shape[2] // p)
         self.node_pool = nn.Linear(self.n_nodes * top, top)
-        self.embed = nn.Sequential(nn.Linear(top, latent_dim), nn.LayerNorm(latent_dim, elementwise_affine=False))
+        self.embed = nn.Linear(top, latent_dim)
+        self.embed_norm = (nn.LayerNorm(latent_dim, elementwise_affine=False) if norm == "layer"
+                           else nn.BatchNorm1d(latent_dim, affine=False))
         self.summary = nn.Sequential(nn.Linear(latent_dim, latent_dim), nn.LayerNorm(latent_dim))
         self.head = StudentTHead(n_clusters, latent_dim, alpha)
         self.self_expressive = TemporalSelfExpressive(
@@ -131,6 +138,7 @@ class ADATSCGenerator(nn.Module):
         else:
             pooled = self.pool_nodes(nodes)
         z = self.embed(pooled)
+        z = self.embed_norm(z.reshape(-1, z.shape[-1])).reshape(z.shape)
         z_bar = self.summary(z.mean(dim=1))
         return stages, z, z_bar
 

@@ -272,3 +272,19 @@ def test_sliding_window_dataset_gives_views():
     window, start = ds[1]
     assert start == 3 and window.flatten().tolist() == [3.0, 4.0, 5.0, 6.0]
     assert window.untyped_storage().data_ptr() == frames.untyped_storage().data_ptr()
+
+
+def test_frame_norm_kinds():
+    from skdsc.nn.convlstm import FrameLayerNorm
+
+    x = torch.randn(2, 3, 4, 5, 5) + 3.0
+    ln = FrameLayerNorm(4, "layer")(x)
+    torch.testing.assert_close(ln.mean(dim=(2, 3, 4)), torch.zeros(2, 3), atol=1e-5, rtol=0)
+    bn = FrameLayerNorm(4, "batch")
+    assert isinstance(bn.norm, torch.nn.BatchNorm2d)
+    out = bn(x)
+    torch.testing.assert_close(out.mean(dim=(0, 1, 3, 4)), torch.zeros(4), atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="norm must be"):
+        FrameLayerNorm(4, "group")
+    gen = ADATSCGenerator(1, (4, 4), 2, filters=(2, 2), n_heads=1, latent_dim=2, norm="batch")
+    assert gen(torch.randn(2, 3, 1, 4, 4))[2].shape == (2, 3, 1, 4, 4)
