@@ -254,6 +254,24 @@ class ADATSCClustering(BaseDeepClusterer):
     (epochs, λ weights, τ schedule, window length, subspace dimension, margin)
     are documented choices, not tuned on a benchmark.
 
+    **Readings of the seed** (where it leaves a choice open): the DEC target
+    ``P`` is computed from each batch's ``Q̃``; the Bi-TGAT output keeps a
+    residual connection before its LayerNorm; the graph nodes are pooled by
+    concatenation and a linear projection (a mean would lose where each pattern
+    sits); the decoder's skips carry the window mean of each encoder stage
+    (``temporal_skips``), so that what varies from step to step passes through
+    ``z_t``; the self-expressive coefficients come from a query/key map of the
+    embeddings (SENet) and so apply to windows of any length and to the whole
+    series; the redundancy term penalises positive correlations between
+    assignment columns.
+
+    **Normalisation.** With the seed's LayerNorm (``norm="layer"``, the default)
+    our CPU runs left ``z_t`` nearly constant across time steps (see
+    ``benchmarks/results/adatsc_regimes.md``); ``norm="batch"`` (used by
+    ``DEMO_PARAMS`` and the benchmarks) standardises features and ``z_t``
+    across the batch, and its statistics are recomputed on all windows after
+    each training stage.
+
     ``score(X)`` is minus (mean reconstruction error + ``KL(P || Q̃)``) on ``X``;
     higher is better.
 
