@@ -48,7 +48,7 @@ def test_two_epoch_fit_on_a_small_field(fitted):
 def test_recovers_two_easy_regimes_with_more_training():
     X, y = _field(n_per=40)
     model = ADATSCClustering(n_clusters=2, **{**TINY, "pretrain_epochs": 30, "max_epochs": 20,
-                                              "skip_connections": False, "lr": 3e-3}).fit(X)
+                                              "norm": "batch", "lr": 3e-3}).fit(X)
     assert adjusted_rand_score(y, model.labels_) >= 0.9
 
 
@@ -211,3 +211,14 @@ def test_cuda_fit_predicts_on_cpu_after_pickling():
     clone.set_params(device="cpu")
     clone.net_.set_params(device="cpu")
     np.testing.assert_allclose(clone.predict_proba(X), model.predict_proba(X), atol=1e-4)
+
+
+def test_batchnorm_statistics_are_refreshed_on_all_windows():
+    X, _ = _field()
+    model = ADATSCClustering(n_clusters=2, **TINY, norm="batch").fit(X)
+    bn = model.net_.module_.embed_norm
+    assert isinstance(bn, torch.nn.BatchNorm1d) and bn.momentum is None
+    # every window seen once after the last stage: the stride-1 windows' embeddings are standardised
+    z = model.transform(X)
+    assert np.all(np.abs(z.mean(axis=0)) < 0.3)
+    assert np.all((z.std(axis=0) > 0.5) & (z.std(axis=0) < 1.5))
