@@ -73,6 +73,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--methods", nargs="+", default=["A-DATSC", "KMeans", "DEC", "IDEC"])
+    parser.add_argument("--cached-only", action="store_true",
+                        help="summarise the cached fits only (runs cut short for CPU time)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     cache = LabelCache(NAME)
@@ -84,6 +86,8 @@ def main():
             vals = {m: [] for m in METRICS}
             for seed in args.seeds:
                 key = f"{field}|{method}|{seed}"
+                if args.cached_only and cache.get(key) is None:
+                    continue
                 if cache.get(key) is None:
                     kind, est = make_method(method, K, seed)
                     t0 = time.perf_counter()
@@ -92,7 +96,8 @@ def main():
                 labels = cache.get(key)
                 for m, fn in METRICS.items():
                     vals[m].append(float(fn(X2d, labels)))
-            results.setdefault(field, {})[method] = {m: summarise(v) for m, v in vals.items()}
+            if vals["RMSE ↓"]:
+                results.setdefault(field, {})[method] = {m: summarise(v) for m, v in vals.items()}
     lines = []
     for field, res in results.items():
         methods = list(res)

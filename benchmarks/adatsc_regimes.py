@@ -92,6 +92,8 @@ def main():
                         help="seeds for the four ablations (CPU time)")
     parser.add_argument("--cache", default=NAME, help="label cache to write (parallel runs use their own)")
     parser.add_argument("--merge-from", nargs="*", default=[], help="label caches of parallel runs to merge")
+    parser.add_argument("--cached-only", action="store_true",
+                        help="summarise the cached fits only (runs cut short for CPU time)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     cache = LabelCache(args.cache)
@@ -107,6 +109,8 @@ def main():
             if method in ABLATIONS and method != "A-DATSC" and seed not in args.ablation_seeds:
                 continue
             key = f"{method}|{seed}"
+            if args.cached_only and cache.get(key) is None:
+                continue
             if cache.get(key) is None:
                 kind, est = make_method(method, k, seed)
                 t0 = time.perf_counter()
