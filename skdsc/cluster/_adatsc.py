@@ -37,8 +37,8 @@ from ..utils import unwrap_samples
 __all__ = ["ADATSCClustering", "DEMO_PARAMS"]
 
 #: A light configuration for ``skdsc demo`` on 2 CPU cores (small filter widths and
-#: few epochs instead of the seed's 64/128/256/512 widths). Measured figures are
-#: in ``benchmarks/results/adatsc_demo.md``.
+#: few epochs instead of the seed's 64/128/256/512 widths, BatchNorm). Measured
+#: figures (the A-DATSC row, seed 0) are in ``benchmarks/results/adatsc_regimes.md``.
 DEMO_PARAMS = dict(
     filters=(8, 16, 16, 32),
     latent_dim=16,
