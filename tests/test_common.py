@@ -15,6 +15,8 @@ FAST_PARAMS = {
     "GCML": dict(hidden_dims=(16,), latent_dim=3, pretrain_epochs=3, max_epochs=3, warmup_epochs=1,
                  batch_size=16, n_init=2, init="kmeans"),
     "SCDSC": dict(hidden_channels=16, n_basis=2, n_init=2, pretrain_epochs=5, max_epochs=3, batch_size=16),
+    "ADATSCClustering": dict(filters=(4, 8), latent_dim=4, n_heads=2, subspace_dim=1, sequence_length=1,
+                             norm="batch", pretrain_epochs=3, max_epochs=3, batch_size=16, n_init=2, n_real=4),
 }
 
 # Checks an estimator is expected to fail, with the reason written out.

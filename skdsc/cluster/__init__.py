@@ -9,3 +9,5 @@ __all__ = ["DEC", "FINCH", "IDEC", "KMedoidsKS", "first_neighbours"]
 __all__ += ["GCML"]
 from ._scdsc import SCDSC
 __all__ += ["SCDSC"]
+from ._adatsc import ADATSCClustering  # noqa: E402
+__all__ += ["ADATSCClustering"]
