@@ -12,6 +12,8 @@ FAST_PARAMS = {
                  n_init=2, update_interval=5),
     "DEC": dict(hidden_dims=(16,), latent_dim=3, pretrain_epochs=3, max_epochs=3, batch_size=16,
                 n_init=2, update_interval=5),
+    "ClusteringAutoencoder": dict(conv_channels=(4,), latent_dim=4, proj_dim=4, pretrain_epochs=2,
+                                  max_epochs=2, batch_size=16, queue_length=16),
 }
 
 # Checks an estimator is expected to fail, with the reason written out.

@@ -26,7 +26,7 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from sklearn.base import _fit_context, clone
 from sklearn.cluster import KMeans
-from sklearn.utils import Bunch
+from sklearn.utils import Bunch, get_tags
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._registry import register_method
@@ -68,9 +68,10 @@ class ClusteringAutoencoder(BaseDeepClusterer):
     its effect can be measured (``benchmarks/cae_planted_regions.py``):
 
     * ``pretrain_epochs`` of reconstruction-only pretraining, then
-      ``prototype_init="kmeans"``: prototypes initialised with the k-means
-      centres of the projected codes of the training patches (instead of random
-      prototypes that the seed starts from);
+      ``prototype_init="kmeans"``: the projection is standardised on the
+      pretrained codes (zero-mean, unit-variance pre-activations) and the
+      prototypes are the k-means centres of the projected codes of the training
+      patches (instead of the random prototypes the seed starts from);
     * ``normalize=True``: projected codes and prototypes are L2-normalised
       (cosine scores in ``[-1, 1]``, SwAV's choice), which keeps ``exp(score /
       epsilon)`` and the softmax on a fixed scale; Sinkhorn-Knopp runs in the log
@@ -88,9 +89,10 @@ class ClusteringAutoencoder(BaseDeepClusterer):
     ----------
     n_clusters : int, default=4
         Number of clusters (prototypes); 4 in the seed's study.
-    conv_channels : tuple of int, default=(32, 64, 128)
+    conv_channels : tuple of int, default=(16, 32, 64)
         Widths of the stem and of the stride-2 encoder blocks (the decoder
-        mirrors them).
+        mirrors them); Kurihana et al. double the width at every block starting
+        from 16.
     latent_dim : int, default=512
         Size of the latent code ``z``.
     proj_dim : int, default=512
@@ -147,6 +149,8 @@ class ClusteringAutoencoder(BaseDeepClusterer):
         Optimiser steps of the clustering stage of the kept run.
     restart_losses_ : ndarray of shape (n_restarts,)
         Training objective reached by each restart.
+    best_restart_ : int
+        Index of the kept restart.
     n_features_in_ : int
         Size of the input's second axis (scikit-learn's convention; the patch
         height for patch input).
@@ -200,7 +204,7 @@ class ClusteringAutoencoder(BaseDeepClusterer):
         self,
         n_clusters=4,
         *,
-        conv_channels=(32, 64, 128),
+        conv_channels=(16, 32, 64),
         latent_dim=512,
         proj_dim=512,
         alpha=0.5,
@@ -298,8 +302,10 @@ class ClusteringAutoencoder(BaseDeepClusterer):
         head = PrototypeHead(self.latent_dim, self.proj_dim, self.n_clusters, self.normalize)
         if self.prototype_init == "kmeans":
             z, _ = forward_numpy(pre, X_tr, 2)
+            z = torch.from_numpy(z)
+            head.standardize_projection_(z)
             with torch.no_grad():
-                feats = head.project(torch.from_numpy(z)).numpy().astype(np.float64)
+                feats = head.project(z).numpy().astype(np.float64)
             km = KMeans(self.n_clusters, n_init=10, random_state=rng).fit(feats)
             head.reset_prototypes(km.cluster_centers_)
         module = ClusteringAutoencoderModule(pre.module_, head, self.temperature)
@@ -308,7 +314,10 @@ class ClusteringAutoencoder(BaseDeepClusterer):
             sinkhorn_iterations=self.sinkhorn_iterations, queue_length=self.queue_length,
             **self._stage_kwargs("cluster", self.max_epochs, X_val),
         )
-        self._run_stage(net, X_tr)
+        if self.max_epochs > 0:
+            self._run_stage(net, X_tr)
+        else:
+            net.initialize()
         net.queue_ = None
         return pre, net, self._objective(net, X_tr)
 
@@ -346,6 +355,7 @@ class ClusteringAutoencoder(BaseDeepClusterer):
                     best = (pre, net, loss)
         pre, net, _ = best
         self.restart_losses_ = np.asarray(losses)
+        self.best_restart_ = int(np.argmin(self.restart_losses_))
         self.net_ = net
         self.history_ = {"pretrain": pre.history, "cluster": net.history}
         self.n_iter_ = int(net.iter_)
@@ -460,8 +470,10 @@ def cluster_patches_to_map(
         Monthly field; ``time`` must be a multiple of ``period``. For a
         ``DataArray`` with a datetime time coordinate, years are calendar years.
     estimator : estimator, default=None
-        Any clusterer with ``fit``/``predict`` on patches (cloned);
-        ``None`` means ``ClusteringAutoencoder()``.
+        Any clusterer with ``fit``/``predict`` (cloned); ``None`` means
+        ``ClusteringAutoencoder()``. Estimators whose tags do not accept 3D
+        arrays (e.g. :class:`~sklearn.cluster.KMeans`) get the patches flattened
+        to ``(n_patches, h * w * channels)``.
     patch_size : int or tuple of int, default=8
     stride : int or tuple of int, default=2
     period : int, default=12
@@ -543,8 +555,12 @@ def cluster_patches_to_map(
                                sample_dim="year")
     patches_train = extractor.fit_transform(train)
     est = ClusteringAutoencoder() if estimator is None else clone(estimator)
-    est.fit(patches_train)
-    labels_train = np.asarray(est.labels_ if hasattr(est, "labels_") else est.predict(patches_train))
+    # estimators that take 2D input only (KMeans, ...) get flattened patches
+    flat = not get_tags(est).input_tags.three_d_array
+    shape = (lambda P: P.reshape(P.shape[0], -1)) if flat else (lambda P: P)
+    est.fit(shape(patches_train))
+    labels_train = np.asarray(
+        est.labels_ if hasattr(est, "labels_") else est.predict(shape(patches_train)))
     k = getattr(est, "n_clusters", None)
     k = int(labels_train.max()) + 1 if k is None else int(k)
     label_map, member = extractor.labels_to_grid(labels_train, n_clusters=k)
@@ -552,7 +568,7 @@ def cluster_patches_to_map(
     labels_test = None
     if test is not None:
         patches_test = extractor.transform(test)
-        labels_test = np.asarray(est.predict(patches_test))
+        labels_test = np.asarray(est.predict(shape(patches_test)))
         label_map, member = extractor.labels_to_grid(
             labels_test, origins=extractor.patch_origins(test), n_clusters=k)
         data.update(label_test=label_map, membership_test=member)

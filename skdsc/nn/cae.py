@@ -35,7 +35,7 @@ class ConvPatchAutoencoder(nn.Module):
     ----------
     patch_shape : tuple of int (h, w, channels)
         Shape of one patch.
-    conv_channels : sequence of int, default=(32, 64, 128)
+    conv_channels : sequence of int, default=(16, 32, 64)
         Width of the stem and of each down-sampling block; the stem uses
         ``conv_channels[0]``.
     latent_dim : int, default=512
@@ -52,7 +52,7 @@ class ConvPatchAutoencoder(nn.Module):
     ((5, 32), (5, 8, 8, 12))
     """
 
-    def __init__(self, patch_shape, conv_channels=(32, 64, 128), latent_dim=512, kernel_size=3):
+    def __init__(self, patch_shape, conv_channels=(16, 32, 64), latent_dim=512, kernel_size=3):
         super().__init__()
         h, w, c = (int(s) for s in patch_shape)
         if kernel_size % 2 != 1:
@@ -163,6 +163,23 @@ class PrototypeHead(nn.Module):
     def scores_of(self, features):
         """Scores of already projected features against the prototypes."""
         return features @ self.prototype_matrix().t()
+
+    @torch.no_grad()
+    def standardize_projection_(self, z):
+        """Data-dependent initialisation of ``F_p``: rescale and shift each unit so
+        that its pre-activation has zero mean and unit variance over ``z``.
+
+        With a random linear layer the pre-activations of all samples share a
+        large common offset, so that after the ReLU (and the L2 normalisation) the
+        projected codes of different samples point in almost the same direction;
+        centring makes every unit active on about half of the samples and spreads
+        the codes over the sphere.
+        """
+        lin = self.projection[0]
+        pre = z @ lin.weight.t()
+        mean, std = pre.mean(dim=0), pre.std(dim=0).clamp_min(1e-6)
+        lin.weight.div_(std[:, None])
+        lin.bias.copy_(-mean / std)
 
     @torch.no_grad()
     def normalize_prototypes_(self):
