@@ -587,7 +587,13 @@ def cluster_patches_to_map(
 
 
 def _run_cli(estimator, data, options):
-    """``skdsc cluster --method cae``: the grid-cell maps of :func:`cluster_patches_to_map`."""
+    """``skdsc cluster --method cae``: the grid-cell maps of :func:`cluster_patches_to_map`.
+
+    Returns the maps Dataset plus ``cluster``/``membership``: the test-year maps
+    when test years are given, else the training-year maps (what the command
+    plots). The memberships' cluster dimension is named ``cluster_index`` here,
+    so that the map itself can be the variable ``cluster``.
+    """
     res = cluster_patches_to_map(
         data, estimator,
         patch_size=getattr(options, "patch_size", 8),
@@ -595,7 +601,9 @@ def _run_cli(estimator, data, options):
         train_years=getattr(options, "train_years", None),
         test_years=getattr(options, "test_years", None),
     )
-    return res.maps
+    maps = res.maps.rename({"cluster": "cluster_index"})
+    split = "test" if "label_test" in maps else "train"
+    return maps.assign(cluster=maps[f"label_{split}"], membership=maps[f"membership_{split}"])
 
 
 register_method(

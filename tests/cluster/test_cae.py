@@ -248,3 +248,6 @@ def test_cli_registration():
     opts = SimpleNamespace(patch_size=4, stride=2, train_years="0-1", test_years="2")
     out = spec.run(KMeans(2, n_init=2, random_state=0), da, opts)
     assert isinstance(out, xr.Dataset) and out["label_test"].shape == (8, 8)
+    np.testing.assert_array_equal(out["cluster"], out["label_test"])
+    assert out["membership"].dims == ("lat", "lon", "cluster_index")
+    assert out["cluster"].dims == ("lat", "lon")
