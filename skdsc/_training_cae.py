@@ -37,13 +37,23 @@ class CAENet(StageNet):
     queue_length : int
         Number of past projected codes used together with the batch in
         Sinkhorn-Knopp (0: the batch alone, as in the seed).
+    marginal : {"uniform", "adaptive"}
+        Cluster marginal of Sinkhorn-Knopp: ``1/K`` (equipartition, the seed), or
+        ``(1 - marginal_floor) * share + marginal_floor / K`` with ``share`` the
+        mean predicted distribution over the batch and the queue, which lets
+        clusters of unequal size keep their size while the floor still forbids
+        an empty cluster.
+    marginal_floor : float in (0, 1]
+        Weight of the uniform part of the adaptive marginal.
     **kwargs
         Passed to :class:`skdsc._training.StageNet`.
     """
 
     def __init__(self, *args, alpha=0.5, epsilon=0.09, sinkhorn_iterations=3, queue_length=0,
-                 **kwargs):
+                 marginal="uniform", marginal_floor=0.5, **kwargs):
         super().__init__(*args, **kwargs)
+        self.marginal = marginal
+        self.marginal_floor = marginal_floor
         self.alpha = alpha
         self.epsilon = epsilon
         self.sinkhorn_iterations = sinkhorn_iterations
@@ -63,7 +73,13 @@ class CAENet(StageNet):
             all_scores = torch.cat([scores.detach(), queue_scores], dim=0)
         else:
             all_scores = scores.detach()
-        q = sinkhorn_knopp(all_scores, self.epsilon, self.sinkhorn_iterations)[: scores.shape[0]]
+        weights = None
+        if self.marginal == "adaptive":
+            k = all_scores.shape[1]
+            share = torch.softmax(all_scores / self.module_.temperature, dim=1).mean(dim=0)
+            weights = (1.0 - self.marginal_floor) * share + self.marginal_floor / k
+        q = sinkhorn_knopp(all_scores, self.epsilon, self.sinkhorn_iterations,
+                           cluster_weights=weights)[: scores.shape[0]]
         if training and self.queue_length > 0:
             new = features.detach()
             self.queue_ = new[-self.queue_length:] if self.queue_ is None else torch.cat(

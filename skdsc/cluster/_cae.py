@@ -60,8 +60,9 @@ class ClusteringAutoencoder(BaseDeepClusterer):
     balanced Sinkhorn-Knopp assignment of its scores (``epsilon``,
     ``sinkhorn_iterations``, without gradient); the loss is
     ``alpha * RMSE(x, x_hat) + (1 - alpha) * CE(target, prediction)``. Defaults
-    are the seed's working configuration (``alpha=0.5, temperature=0.05,
-    epsilon=0.09``, batch 512, latent and prototype dimension 512).
+    are the seed's working configuration (``alpha=0.5``, batch 512, latent and
+    prototype dimension 512) except ``temperature`` and ``epsilon``, which are
+    SwAV's (0.1 and 0.05 instead of the seed's 0.05 and 0.09, see below).
 
     The seed reports that this training depends on its initialisation, sometimes
     does not converge and over-fits. The estimator adds, each switchable so that
@@ -99,10 +100,20 @@ class ClusteringAutoencoder(BaseDeepClusterer):
         Dimension of the projection and of the prototypes.
     alpha : float in [0, 1], default=0.5
         Weight of the reconstruction RMSE; the cross-entropy gets ``1 - alpha``.
-    temperature : float, default=0.05
-        Softmax temperature τ of the predictions.
-    epsilon : float, default=0.09
-        Sinkhorn-Knopp entropic smoothing ε.
+    temperature : float, default=0.1
+        Softmax temperature τ of the predictions (SwAV's value; the seed used
+        0.05, see the notes on ``epsilon``).
+    epsilon : float, default=0.05
+        Sinkhorn-Knopp entropic smoothing ε (SwAV's value). The seed's working
+        configuration ``temperature=0.05, epsilon=0.09`` makes the targets
+        *softer* than the predictions; with a single view (no swapped
+        augmentations as in SwAV) the cross-entropy is then lowest when the
+        scores of a sample against all prototypes become equal, and training
+        drifts to uniform predictions (cross-entropy -> log k) and arbitrary,
+        collapsing labels, which is the seed's "sometimes fails to converge".
+        With ``epsilon < temperature`` the balanced targets are sharper than the
+        predictions and training sharpens the clusters (measured in
+        ``benchmarks/cae_planted_regions.py``, configuration ``seed_config``).
     sinkhorn_iterations : int, default=3
         Sinkhorn-Knopp iterations.
     normalize : bool, default=True
@@ -113,6 +124,11 @@ class ClusteringAutoencoder(BaseDeepClusterer):
     queue_length : int, default=2048
         Length of the feature queue used with each batch in Sinkhorn-Knopp
         (0: the batch alone, as in the seed).
+    cluster_marginal : {"uniform", "adaptive"}, default="uniform"
+        Cluster marginal of Sinkhorn-Knopp: equipartition (the seed, SwAV), or
+        half uniform and half the current mean predicted distribution (lets
+        clusters of unequal size keep their size; the uniform half still
+        forbids an empty cluster).
     validation_fraction : float in [0, 1), default=0.1
         Share of the samples held out for early stopping (0 disables it; it is
         also skipped when too few samples would remain).
@@ -192,6 +208,7 @@ class ClusteringAutoencoder(BaseDeepClusterer):
         "normalize": ["boolean"],
         "prototype_init": [StrOptions({"kmeans", "random"})],
         "queue_length": [Interval(Integral, 0, None, closed="left")],
+        "cluster_marginal": [StrOptions({"uniform", "adaptive"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "n_restarts": [Interval(Integral, 1, None, closed="left")],
@@ -208,12 +225,13 @@ class ClusteringAutoencoder(BaseDeepClusterer):
         latent_dim=512,
         proj_dim=512,
         alpha=0.5,
-        temperature=0.05,
-        epsilon=0.09,
+        temperature=0.1,
+        epsilon=0.05,
         sinkhorn_iterations=3,
         normalize=True,
         prototype_init="kmeans",
         queue_length=2048,
+        cluster_marginal="uniform",
         validation_fraction=0.1,
         patience=10,
         n_restarts=1,
@@ -237,6 +255,7 @@ class ClusteringAutoencoder(BaseDeepClusterer):
         self.normalize = normalize
         self.prototype_init = prototype_init
         self.queue_length = queue_length
+        self.cluster_marginal = cluster_marginal
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.n_restarts = n_restarts
@@ -312,6 +331,7 @@ class ClusteringAutoencoder(BaseDeepClusterer):
         net = CAENet(
             module=module, criterion=torch.nn.MSELoss, alpha=self.alpha, epsilon=self.epsilon,
             sinkhorn_iterations=self.sinkhorn_iterations, queue_length=self.queue_length,
+            marginal=self.cluster_marginal,
             **self._stage_kwargs("cluster", self.max_epochs, X_val),
         )
         if self.max_epochs > 0:

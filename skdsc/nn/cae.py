@@ -165,21 +165,29 @@ class PrototypeHead(nn.Module):
         return features @ self.prototype_matrix().t()
 
     @torch.no_grad()
-    def standardize_projection_(self, z):
-        """Data-dependent initialisation of ``F_p``: rescale and shift each unit so
-        that its pre-activation has zero mean and unit variance over ``z``.
+    def standardize_projection_(self, z, low=0.1, high=0.9):
+        """Data-dependent initialisation of ``F_p`` from codes ``z``.
 
-        With a random linear layer the pre-activations of all samples share a
-        large common offset, so that after the ReLU (and the L2 normalisation) the
-        projected codes of different samples point in almost the same direction;
-        centring makes every unit active on about half of the samples and spreads
-        the codes over the sphere.
+        Each unit is rescaled to unit variance over ``z`` and its ReLU threshold is
+        put at a random quantile (uniform in ``[low, high]``) of its
+        pre-activations. With a random linear layer the pre-activations of all
+        samples share a large common offset, so that after the ReLU and the L2
+        normalisation the codes of different samples point in almost the same
+        direction; with every threshold at the mean instead, samples on either
+        side of it along a direction of ``z`` would share one direction. Spread
+        thresholds make the direction of ``F_p(z)`` turn progressively as ``z``
+        moves, so that cosine scores keep the geometry of the latent space
+        (random ReLU features).
         """
         lin = self.projection[0]
         pre = z @ lin.weight.t()
-        mean, std = pre.mean(dim=0), pre.std(dim=0).clamp_min(1e-6)
+        std = pre.std(dim=0).clamp_min(1e-6)
+        q = torch.rand(pre.shape[1], dtype=pre.dtype) * (high - low) + low
+        sorted_pre, _ = torch.sort(pre, dim=0)
+        idx = (q * (pre.shape[0] - 1)).round().long()
+        thresh = sorted_pre[idx, torch.arange(pre.shape[1])]
         lin.weight.div_(std[:, None])
-        lin.bias.copy_(-mean / std)
+        lin.bias.copy_(-thresh / std)
 
     @torch.no_grad()
     def normalize_prototypes_(self):
