@@ -15,7 +15,7 @@ from skdsc.cluster._cae import _parse_years, _year_mask
 from skdsc.losses import sinkhorn_knopp
 from skdsc.nn import ClusteringAutoencoderModule, ConvPatchAutoencoder, PrototypeHead
 
-FAST = dict(conv_channels=(4, 8), latent_dim=8, proj_dim=8, pretrain_epochs=4, max_epochs=4,
+FAST = dict(conv_channels=(4, 8), latent_dim=16, proj_dim=32, pretrain_epochs=4, max_epochs=4,
             batch_size=32, queue_length=64, random_state=0)
 
 
@@ -85,8 +85,8 @@ def test_separates_patch_levels():
     proba = cae.predict_proba(X)
     np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-5)
     np.testing.assert_array_equal(cae.predict(X), proba.argmax(1))
-    assert cae.transform(X).shape == (X.shape[0], 8)
-    assert cae.cluster_centers_.shape == (3, 8)
+    assert cae.transform(X).shape == (X.shape[0], 16)
+    assert cae.cluster_centers_.shape == (3, 32)
     assert np.isfinite(cae.score(X))
 
 
@@ -101,6 +101,8 @@ def test_wrong_patch_shape_and_ndim():
     X, _ = _patches()
     cae = ClusteringAutoencoder(n_clusters=3, **{**FAST, "max_epochs": 1, "pretrain_epochs": 1}).fit(X)
     with pytest.raises(ValueError, match="patches of shape"):
+        cae.predict(X[..., :2])
+    with pytest.raises(ValueError, match="features"):
         cae.predict(X[:, :3])
     with pytest.raises(ValueError, match="dimensions"):
         ClusteringAutoencoder(**FAST).fit(np.zeros((10, 2, 2, 2, 2)))
