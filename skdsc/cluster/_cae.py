@@ -69,10 +69,12 @@ class ClusteringAutoencoder(BaseDeepClusterer):
     its effect can be measured (``benchmarks/cae_planted_regions.py``):
 
     * ``pretrain_epochs`` of reconstruction-only pretraining, then
-      ``prototype_init="kmeans"``: the projection is standardised on the
-      pretrained codes (zero-mean, unit-variance pre-activations) and the
-      prototypes are the k-means centres of the projected codes of the training
-      patches (instead of the random prototypes the seed starts from);
+      ``prototype_init="kmeans"``: the projection is initialised from the
+      pretrained codes (unit-variance pre-activations, ReLU thresholds at random
+      quantiles, see :meth:`~skdsc.nn.PrototypeHead.standardize_projection_`)
+      and the prototypes are the k-means centres of the projected codes of the
+      training patches (instead of the random prototypes the seed starts from);
+    * ``epsilon < temperature`` by default (see ``epsilon``);
     * ``normalize=True``: projected codes and prototypes are L2-normalised
       (cosine scores in ``[-1, 1]``, SwAV's choice), which keeps ``exp(score /
       epsilon)`` and the softmax on a fixed scale; Sinkhorn-Knopp runs in the log
