@@ -18,7 +18,7 @@ Stability (data seed 0): the CAE fitted with 5 different ``random_state`` values
 mean pairwise ARI of the 5 training maps, and the number of grid cells of the
 smallest cluster of every run (0 = a collapsed cluster). The same (3 seeds) for
 the seed's configuration (no pretraining, random prototypes, unnormalised scores,
-no queue, no early stopping, tau = 0.05, epsilon = 0.09), to measure what the
+no queue, no early stopping, tau = 0.05, epsilon = 0.09, one learning rate 1e-3), to measure what the
 remedies bring. CAE epochs are capped at 15 (pretraining) + 30 (clustering) for
 CPU time; every other parameter is the default.
 
@@ -57,7 +57,7 @@ K = 4
 N_YEARS, TRAIN, GRID = 12, slice(0, 8), (32, 32)
 EPOCHS = dict(pretrain_epochs=15, max_epochs=30)
 SEED_CONFIG = dict(pretrain_epochs=0, prototype_init="random", normalize=False, queue_length=0,
-                   validation_fraction=0.0, temperature=0.05, epsilon=0.09)
+                   validation_fraction=0.0, temperature=0.05, epsilon=0.09, cluster_lr=None)
 
 
 def make_field(seed):

@@ -121,7 +121,8 @@ def test_early_stopping_stops_and_restores_best():
     X, _ = _patches()
     # lr far too large: the held-out loss stops improving at once
     cae = ClusteringAutoencoder(n_clusters=3, **{**FAST, "max_epochs": 30, "patience": 2,
-                                                 "lr": 0.5, "validation_fraction": 0.2}).fit(X)
+                                                 "lr": 0.5, "cluster_lr": 0.5,
+                                                 "validation_fraction": 0.2}).fit(X)
     hist = cae.history_["cluster"]
     assert len(hist) < 30
     valid = np.array(hist[:, "valid_loss"])
