@@ -551,7 +551,7 @@ def cluster_patches_to_map(
     >>> field[:, :, 5:] *= 3.0                        # a wetter eastern half
     >>> res = cluster_patches_to_map(field, KMeans(2, n_init=3, random_state=0),
     ...                              patch_size=4, stride=2, test_years=[3])
-    >>> res.maps["label_train"].shape, list(res.train_years)
+    >>> res.maps["label_train"].shape, res.train_years.tolist()
     ((12, 10), [0, 1, 2])
     """
     from sklearn.preprocessing import MinMaxScaler
