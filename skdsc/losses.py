@@ -28,7 +28,7 @@ def dec_target_distribution(q):
     >>> import torch
     >>> p = dec_target_distribution(torch.tensor([[0.6, 0.4], [0.5, 0.5]]))
     >>> [round(v, 4) for v in p[0].tolist()]
-    [0.6526, 0.3474]
+    [0.648, 0.352]
     """
     with torch.no_grad():
         weight = q.pow(2) / q.sum(dim=0).clamp_min(_EPS)
