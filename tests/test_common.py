@@ -17,6 +17,8 @@ FAST_PARAMS = {
     "SCDSC": dict(hidden_channels=16, n_basis=2, n_init=2, pretrain_epochs=5, max_epochs=3, batch_size=16),
     "ADATSCClustering": dict(filters=(4, 8), latent_dim=4, n_heads=2, subspace_dim=1, sequence_length=1,
                              norm="batch", pretrain_epochs=3, max_epochs=3, batch_size=16, n_init=2, n_real=4),
+    "ClusteringAutoencoder": dict(conv_channels=(4,), latent_dim=4, proj_dim=4, pretrain_epochs=2,
+                                  max_epochs=2, batch_size=16, queue_length=16),
 }
 
 # Checks an estimator is expected to fail, with the reason written out.

@@ -11,3 +11,5 @@ from ._scdsc import SCDSC
 __all__ += ["SCDSC"]
 from ._adatsc import ADATSCClustering  # noqa: E402
 __all__ += ["ADATSCClustering"]
+from ._cae import ClusteringAutoencoder, cluster_patches_to_map  # noqa: E402
+__all__ += ["ClusteringAutoencoder", "cluster_patches_to_map"]

@@ -12,3 +12,5 @@ from .convlstm import ConvLSTM2d, ConvLSTMCell, ResidualTemporalBlock, Spatiotem
 from .discriminator import SubspaceDiscriminator, projection_residual_energy  # noqa: E402
 from .self_expressive import TemporalSelfExpressive, soft_threshold  # noqa: E402
 __all__ += ["ADATSCGenerator", "SubspaceSampler", "BiTemporalGraphAttention", "PatchEmbedding", "ConvLSTM2d", "ConvLSTMCell", "ResidualTemporalBlock", "SpatiotemporalDecoder", "SpatiotemporalEncoder", "SubspaceDiscriminator", "projection_residual_energy", "TemporalSelfExpressive", "soft_threshold"]  # noqa: E501
+from .cae import ClusteringAutoencoderModule, ConvPatchAutoencoder, PrototypeHead  # noqa: E402
+__all__ += ["ClusteringAutoencoderModule", "ConvPatchAutoencoder", "PrototypeHead"]
