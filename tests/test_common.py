@@ -12,6 +12,7 @@ FAST_PARAMS = {
                  n_init=2, update_interval=5),
     "DEC": dict(hidden_dims=(16,), latent_dim=3, pretrain_epochs=3, max_epochs=3, batch_size=16,
                 n_init=2, update_interval=5),
+    "MultimodalDSC": dict(hidden_dims=(16,), latent_dim=4, pretrain_epochs=3, max_epochs=3, batch_size=16),
 }
 
 # Checks an estimator is expected to fail, with the reason written out.
