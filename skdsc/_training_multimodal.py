@@ -59,14 +59,10 @@ class SelfExpressiveNet(StageNet):
         self.selfexp_weights = selfexp_weights
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        codes, se_codes, recons = y_pred
-        module = self.module_
-        parts = module.autoencoder.split(X.to(recons[0].device))
+        codes, se_codes, recons, coef = y_pred
+        parts = self.module_.autoencoder.split(X.to(recons[0].device))
         recon = multimodal_reconstruction_loss(parts, recons, self.recon_weights, reduction="sum")
-        se, (reg, res) = self_expression_loss(
-            codes, se_codes, module.self_expressive.coefficients(),
-            self.lambda1, self.lambda2, self.selfexp_weights,
-        )
+        se, (reg, res) = self_expression_loss(codes, se_codes, coef, self.lambda1, self.lambda2, self.selfexp_weights)
         if training:
             with torch.no_grad():
                 self.history.record("recon_loss", float(recon))

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg
 
-__all__ = ["threshold_coefficients", "subspace_affinity", "default_rho"]
+__all__ = ["threshold_coefficients", "subspace_affinity", "top_eigenpairs", "default_rho"]
 
 
 def default_rho(n_clusters):
@@ -65,21 +65,32 @@ def threshold_coefficients(C, rho):
     return np.where(keep, C, 0.0)
 
 
-def _top_singular(S, rank, random_state):
-    """Top ``rank`` singular triplets ``(U, s)`` of a symmetric matrix, largest first."""
+def top_eigenpairs(S, rank, random_state=None):
+    """The ``rank`` eigenpairs of largest magnitude of a symmetric matrix, largest first.
+
+    For a symmetric matrix these are its top singular triplets: singular values
+    ``|w|``, left singular vectors the eigenvectors (right ones ``sign(w)`` times
+    them). Dense ``eigh`` for small problems, Lanczos (``eigsh``, start vector from
+    ``random_state``) otherwise.
+
+    Returns
+    -------
+    vecs : ndarray of shape (n, rank)
+    vals : ndarray of shape (rank,)
+        Signed eigenvalues, ``|vals|`` decreasing.
+    """
     n = S.shape[0]
-    if n <= 4000 or rank >= n // 2:
-        # symmetric: singular values are |eigenvalues|, left vectors the eigenvectors
+    if n <= 1000 or 3 * rank >= n:
         vals, vecs = scipy.linalg.eigh(S)
-        idx = np.argsort(-np.abs(vals), kind="stable")[:rank]
-        return vecs[:, idx], np.abs(vals[idx])
-    v0 = random_state.uniform(-1, 1, n)
-    U, s, _ = scipy.sparse.linalg.svds(S, k=rank, v0=v0)
-    idx = np.argsort(-s, kind="stable")
-    return U[:, idx], s[idx]
+    else:
+        rng = np.random.RandomState(0) if random_state is None else random_state
+        vals, vecs = scipy.sparse.linalg.eigsh(S, k=rank, which="LM", v0=rng.uniform(-1, 1, n))
+    idx = np.argsort(-np.abs(vals), kind="stable")[:rank]
+    return vecs[:, idx], vals[idx]
 
 
-def subspace_affinity(C, n_clusters, subspace_dim=10, power=3.5, rho=None, random_state=None):
+def subspace_affinity(C, n_clusters, subspace_dim=10, power=3.5, rho=None, random_state=None,
+                      return_basis=False):
     """Affinity matrix from self-expressive coefficients (DSC-Net's post-processing).
 
     Parameters
@@ -96,12 +107,18 @@ def subspace_affinity(C, n_clusters, subspace_dim=10, power=3.5, rho=None, rando
     rho : float or None, default=None
         Threshold of :func:`threshold_coefficients`; None skips the thresholding.
     random_state : numpy.random.RandomState, optional
-        Start vector of the sparse SVD (only used above 4000 samples).
+        Start vector of the Lanczos solver (used above 1000 samples).
+    return_basis : bool, default=False
+        Also return ``(vecs, vals, U)``: the eigenpairs of the symmetrised ``C``
+        and the row-normalised embedding ``U sqrt(S)`` (what a Nyström extension
+        to new samples needs).
 
     Returns
     -------
     A : ndarray of shape (n, n)
         Symmetric, non-negative, maximum 1 (all zeros if ``C`` is).
+    basis : tuple
+        Only with ``return_basis=True``.
 
     Examples
     --------
@@ -119,8 +136,8 @@ def subspace_affinity(C, n_clusters, subspace_dim=10, power=3.5, rho=None, rando
     C = 0.5 * (C + C.T)
     n = C.shape[0]
     rank = max(1, min(subspace_dim * n_clusters + 1, n - 1))
-    U, s = _top_singular(C, rank, random_state)
-    U = U * np.sqrt(s)
+    vecs, vals = top_eigenpairs(C, rank, random_state)
+    U = vecs * np.sqrt(np.abs(vals))
     norms = np.linalg.norm(U, axis=1, keepdims=True)
     U = np.divide(U, norms, out=np.zeros_like(U), where=norms > 0)
     A = U @ U.T
@@ -129,4 +146,5 @@ def subspace_affinity(C, n_clusters, subspace_dim=10, power=3.5, rho=None, rando
     top = A.max()
     if top > 0:
         A /= top
-    return 0.5 * (A + A.T)
+    A = 0.5 * (A + A.T)
+    return (A, (vecs, vals, U)) if return_basis else A

@@ -23,7 +23,7 @@ from ..base import BaseDeepClusterer
 from ..losses import multimodal_reconstruction_loss
 from ..nn.multimodal import MultimodalAutoencoder, MultimodalDSCModule
 from ..utils import is_dataarray, unwrap_samples, wrap_samples
-from ._affinity import default_rho, subspace_affinity
+from ._affinity import default_rho, subspace_affinity, threshold_coefficients
 
 __all__ = ["MultimodalDSC", "estimate_fit_memory"]
 
@@ -140,13 +140,21 @@ class MultimodalDSC(BaseDeepClusterer):
     5 000 samples need about 1 GB, 20 000 about 16 GB.
 
     **New samples.** The original method only clusters its training set.
-    ``predict`` extends it with the rule the loss implies: a new sample's codes
-    ``z_m`` are expressed over the training codes with the same regularised least
-    squares, ``c = argmin λ1 ||c||² + λ2 Σ_m w'_m ||z_m - Z_m^T c||²``
-    (closed form, ``Z`` the training codes after fine-tuning), and the sample goes
-    to the cluster that holds the largest share of ``Σ_j |c_j|``; that share is
-    ``predict_proba``. ``labels_`` are the spectral clustering of the training
-    set, which ``predict`` on the training samples reproduces only approximately.
+    ``predict`` extends it in three steps. (1) A new sample's codes ``z_m`` are
+    expressed over the training codes with the regularised least squares the loss
+    implies, ``c = argmin λ1 ||c||² + λ2 Σ_m w'_m ||z_m - Z_m^T c||²`` (closed
+    form; ``Z`` the training codes after fine-tuning), and ``c`` is thresholded at
+    ``rho`` like a column of ``C``. (2) ``c`` is taken as a new row of the
+    symmetrised ``C`` and mapped into the spectral embedding of the
+    post-processing by a Nyström extension, ``u = c V sign(w) / sqrt|w|`` with
+    ``(w, V)`` the eigenpairs kept by the truncated SVD, then normalised.
+    (3) Its affinity to training sample ``j`` is ``max(u . U_j, 0) ** power``, as in
+    ``A``; the sample goes to the cluster with the largest total affinity, and the
+    shares of the total are ``predict_proba``. Voting directly with ``|c|`` (no
+    post-processing) was tried and is much worse (0.77 against 0.82 held-out
+    accuracy on the UCI digits), as is voting with the learned ``C`` on its own
+    training set. ``labels_`` are the spectral clustering of the training set,
+    which ``predict`` on the training samples reproduces closely but not exactly.
 
     Parameters
     ----------
@@ -455,7 +463,9 @@ class MultimodalDSC(BaseDeepClusterer):
             )
             self._run_stage(net, X)
             coef = net.module_.self_expressive.coefficients().detach().cpu().numpy()
-            affinity = subspace_affinity(coef, K, self.subspace_dim, self.power, self.rho_, random_state=rng)
+            affinity, basis = subspace_affinity(
+                coef, K, self.subspace_dim, self.power, self.rho_, random_state=rng, return_basis=True
+            )
             spectral = SpectralClustering(
                 n_clusters=K, affinity="precomputed", assign_labels="discretize", random_state=rng
             )
@@ -466,7 +476,7 @@ class MultimodalDSC(BaseDeepClusterer):
         self.coef_ = coef.astype(np.float32)
         self.affinity_ = affinity.astype(np.float32)
         self.train_codes_ = np.hstack(self._codes_and_recons(X)[0])
-        self._set_predict_projection(se_w)
+        self._set_predict_projection(se_w, basis)
         return self
 
     # -------------------------------------------------------------- outputs
@@ -499,8 +509,8 @@ class MultimodalDSC(BaseDeepClusterer):
         dims = self._autoencoder().code_dims
         return np.concatenate([np.full(d, math.sqrt(w)) for d, w in zip(dims, se_w if len(dims) > 1 else se_w[:1])])
 
-    def _set_predict_projection(self, se_w):
-        """``P`` with ``c = P z``: ridge coefficients of a code over the training codes."""
+    def _set_predict_projection(self, se_w, basis):
+        """What ``predict`` needs: the ridge map ``c = P z`` and the spectral basis of ``C``."""
         self._selfexp_w = se_w
         Z = self.train_codes_.astype(np.float64) * self._code_scaling(se_w)
         mu = self.lambda1 / self.lambda2_
@@ -509,17 +519,29 @@ class MultimodalDSC(BaseDeepClusterer):
             P = scipy.linalg.solve(Z.T @ Z + mu * np.eye(d), Z.T, assume_a="pos").T
         else:  # c = (Z Z^T + mu I_n)^-1 Z z
             P = scipy.linalg.solve(Z @ Z.T + mu * np.eye(n), Z, assume_a="pos")
-        self._predict_projection = P
+        vecs, vals, U = basis
+        keep = np.abs(vals) > np.abs(vals).max(initial=0.0) * 1e-10
+        # Nystrom: c ~ u diag(vals) vecs^T  =>  u sqrt|vals| = c vecs sign(vals) / sqrt|vals|
+        scale = np.zeros_like(vals)
+        scale[keep] = np.sign(vals[keep]) / np.sqrt(np.abs(vals[keep]))
+        self._predict_projection = P.astype(np.float32)
+        self._nystrom_map = (vecs * scale).astype(np.float32)
+        self._embedding = U.astype(np.float32)
 
     def _coefficients(self, codes):
         Zq = np.hstack(codes).astype(np.float64) * self._code_scaling(self._selfexp_w)
-        return Zq @ self._predict_projection.T, Zq
+        return Zq @ self._predict_projection.T.astype(np.float64), Zq
 
     def _forward_arrays(self, X):
         codes, _ = self._codes_and_recons(X)
         coef, _ = self._coefficients(codes)
-        onehot = np.eye(self.n_clusters)[self.labels_]
-        mass = np.abs(coef) @ onehot
+        if self.rho_ is not None:
+            coef = threshold_coefficients(coef.T, self.rho_).T
+        u = coef @ self._nystrom_map
+        norms = np.linalg.norm(u, axis=1, keepdims=True)
+        u = np.divide(u, norms, out=np.zeros_like(u), where=norms > 0)
+        affinity = np.maximum(u @ self._embedding.T.astype(np.float64), 0.0) ** self.power
+        mass = affinity @ np.eye(self.n_clusters)[self.labels_]
         total = mass.sum(axis=1, keepdims=True)
         proba = np.divide(mass, total, out=np.full_like(mass, 1.0 / self.n_clusters), where=total > 0)
         return np.hstack(codes).astype(np.float32), proba
@@ -575,6 +597,7 @@ class MultimodalDSC(BaseDeepClusterer):
         X, _ = self._prepare(X, reset=False)
         codes, recons = self._codes_and_recons(X, recons=True)
         coef, Zq = self._coefficients(codes)
+        coef = coef.astype(np.float64)
         ae = self._autoencoder()
         parts = [p.numpy() for p in ae.split(torch.from_numpy(X))]
         recon = sum(

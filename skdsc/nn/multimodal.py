@@ -340,21 +340,23 @@ class SelfExpressiveLayer(nn.Module):
         w = self.weight
         return w - torch.diag_embed(torch.diagonal(w))
 
-    def forward(self, z):
+    def forward(self, z, coef=None):
+        """``C z``; pass ``coef`` (from :meth:`coefficients`) to reuse it across several codes."""
         if z.shape[0] != self.n_samples:
             raise ValueError(
                 f"the self-expressive layer was built for {self.n_samples} samples and needs them all in one "
                 f"batch, got {z.shape[0]}"
             )
-        return self.coefficients() @ z
+        return (self.coefficients() if coef is None else coef) @ z
 
 
 class MultimodalDSCModule(nn.Module):
     """Autoencoder + shared self-expressive layer; decodes from the self-expressed codes.
 
     ``forward(x)`` (``x`` the whole training set, in a fixed order) returns
-    ``(codes, se_codes, recons)``: the latent codes ``Z_m``, the self-expressed codes
-    ``C Z_m`` (one ``C`` for every code) and the reconstructions decoded from ``C Z_m``.
+    ``(codes, se_codes, recons, coef)``: the latent codes ``Z_m``, the self-expressed
+    codes ``C Z_m`` (one ``C`` for every code), the reconstructions decoded from
+    ``C Z_m`` and ``C`` itself (zero diagonal).
 
     Parameters
     ----------
@@ -370,5 +372,6 @@ class MultimodalDSCModule(nn.Module):
 
     def forward(self, x):
         codes = self.autoencoder.encode(x)
-        se_codes = [self.self_expressive(z) for z in codes]
-        return codes, se_codes, self.autoencoder.decode(se_codes)
+        coef = self.self_expressive.coefficients()
+        se_codes = [self.self_expressive(z, coef) for z in codes]
+        return codes, se_codes, self.autoencoder.decode(se_codes), coef
