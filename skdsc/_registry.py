@@ -38,6 +38,9 @@ class MethodSpec:
     cli_options : list of tuple
         Extra ``(flag, kwargs)`` pairs for ``argparse.add_argument`` that the
         method's ``run`` reads from ``options``.
+    demo_params : dict
+        Estimator parameters ``skdsc demo`` uses for this method (a light
+        configuration that finishes in a few minutes on 2 CPU cores).
     """
 
     name: str
@@ -46,13 +49,15 @@ class MethodSpec:
     run: Optional[Callable] = None
     description: str = ""
     cli_options: list = field(default_factory=list)
+    demo_params: dict = field(default_factory=dict)
 
 
 _METHODS = {}
 
 
-def register_method(name, factory, *, input="samples", run=None, description="", cli_options=()):
-    """Register a clustering method for the ``skdsc`` command line."""
+def register_method(name, factory, *, input="samples", run=None, description="", cli_options=(),
+                    demo_params=None):
+    """Register a clustering method for the ``skdsc`` command line (see :class:`MethodSpec`)."""
     _METHODS[name] = MethodSpec(
         name=name,
         factory=factory,
@@ -60,6 +65,7 @@ def register_method(name, factory, *, input="samples", run=None, description="",
         run=run,
         description=description,
         cli_options=list(cli_options),
+        demo_params=dict(demo_params or {}),
     )
     return _METHODS[name]
 

@@ -209,7 +209,7 @@ def cmd_demo(options):
     if spec.input != "samples":
         raise CLIError(f"the demo clusters time steps; method {method!r} clusters {spec.input}")
     data, y = datasets.make_spatiotemporal_regimes(random_state=options.seed, return_dataarray=True)
-    params = dict(getattr(spec, "demo_params", None) or {})
+    params = dict(spec.demo_params)
     params.update(_parse_params(options.param))
     est = _build(spec, int(len(np.unique(y))), options.seed, params)
     print(f"skdsc {__version__} demo: {method} on a synthetic field {dict(data.sizes)} "

@@ -10,6 +10,7 @@ Every estimator benchmark is parametrised by ``device`` (``"cpu"``, ``"cuda"``);
 CUDA cases are skipped (``NotImplementedError`` in ``setup``) without a GPU.
 """
 
+import hashlib
 import os
 import pickle
 import tempfile
@@ -41,8 +42,8 @@ def skip_unless_device(device):
 
 
 def _cache_dir():
-    path = Path(tempfile.gettempdir()) / "skdsc-asv-cache"
-    path.mkdir(exist_ok=True)
+    path = Path(os.environ.get("SKDSC_ASV_CACHE", Path(tempfile.gettempdir()) / "skdsc-asv-cache"))
+    path.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -81,7 +82,9 @@ class EstimatorBenchmark(Benchmark):
         """Return an unfitted estimator for one parameter set."""
 
     def _key(self, params):
-        return f"{type(self).__name__}-{self.profile}-" + "-".join(map(str, params))
+        # the estimator's full repr is part of the key: a changed setting never reuses a stale fit
+        digest = hashlib.sha1(repr(self.estimator.get_params()).encode()).hexdigest()[:12]
+        return f"{type(self).__name__}-{self.profile}-" + "-".join(map(str, params)) + f"-{digest}"
 
     def _fitted_path(self, params):
         return _cache_dir() / (self._key(params) + ".pkl")
