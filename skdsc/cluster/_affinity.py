@@ -18,6 +18,9 @@ import scipy.sparse.linalg
 
 __all__ = ["threshold_coefficients", "subspace_affinity", "top_eigenpairs", "default_rho"]
 
+# above this many samples (and for a rank below n / 3) the eigenpairs come from Lanczos
+DENSE_MAX_SAMPLES = 1000
+
 
 def default_rho(n_clusters):
     """DSC-Net's threshold on Extended Yale-B: ``max(0.4 - 0.1 (K - 1) / 10, 0.1)``."""
@@ -82,7 +85,7 @@ def top_eigenpairs(S, rank, random_state=None):
         Signed eigenvalues, ``|vals|`` decreasing.
     """
     n = S.shape[0]
-    if n <= 1000 or 3 * rank >= n:
+    if n <= DENSE_MAX_SAMPLES or 3 * rank >= n:
         vals, vecs = scipy.linalg.eigh(S)
     else:
         rng = np.random.RandomState(0) if random_state is None else random_state
@@ -109,7 +112,7 @@ def subspace_affinity(C, n_clusters, subspace_dim=10, power=3.5, rho=None, rando
     rho : float or None, default=None
         Threshold of :func:`threshold_coefficients`; None skips the thresholding.
     random_state : numpy.random.RandomState, optional
-        Start vector of the Lanczos solver (used above 1000 samples).
+        Start vector of the Lanczos solver (used above ``DENSE_MAX_SAMPLES`` samples).
     return_basis : bool, default=False
         Also return ``(vecs, vals, U)``: the eigenpairs of the symmetrised ``C``
         and the row-normalised embedding ``U sqrt(S)`` (what a Nyström extension

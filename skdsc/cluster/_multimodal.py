@@ -610,11 +610,6 @@ class MultimodalDSC(BaseDeepClusterer):
         loss = recon + self.lambda1 * (coef**2).sum(axis=1) + self.lambda2_ * residual
         return -float(np.mean(loss))
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = []
-        return tags
-
 
 def _run_cli(estimator, data, options):
     """``skdsc cluster --method multimodal a.npy b.npy`` (one array per modality).

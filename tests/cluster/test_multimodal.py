@@ -217,11 +217,14 @@ def test_subspace_affinity_matches_direct_computation():
     np.testing.assert_allclose(subspace_affinity(C, K, d, alpha, rho), 0.5 * (A + A.T), atol=1e-10)
 
 
-def test_top_eigenpairs_lanczos_path_matches_dense():
+def test_top_eigenpairs_lanczos_path_matches_dense(monkeypatch):
+    import skdsc.cluster._affinity as affinity
+
+    monkeypatch.setattr(affinity, "DENSE_MAX_SAMPLES", 50)
     rng = np.random.RandomState(2)
-    M = rng.normal(size=(1100, 1100))
+    M = rng.normal(size=(200, 200))
     M = M + M.T
-    vecs, vals = top_eigenpairs(M, 20, np.random.RandomState(0))  # n > 1000: Lanczos
+    vecs, vals = top_eigenpairs(M, 20, np.random.RandomState(0))  # n > DENSE_MAX_SAMPLES: Lanczos
     w, V = np.linalg.eigh(M)
     idx = np.argsort(-np.abs(w))[:20]
     np.testing.assert_allclose(vals, w[idx], rtol=1e-8)
