@@ -14,6 +14,7 @@ import scipy.linalg
 import torch
 from sklearn.base import _fit_context
 from sklearn.cluster import SpectralClustering
+from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -155,6 +156,9 @@ class MultimodalDSC(BaseDeepClusterer):
     accuracy on the UCI digits), as is voting with the learned ``C`` on its own
     training set. ``labels_`` are the spectral clustering of the training set,
     which ``predict`` on the training samples reproduces closely but not exactly.
+    ``predict_rule="neighbors"`` replaces this by a vote of the nearest training
+    codes, which held up better on data where the ridge coefficients do not
+    resemble the learned ``C`` (see ``benchmarks/results/multimodal_predict.md``).
 
     Parameters
     ----------
@@ -196,6 +200,16 @@ class MultimodalDSC(BaseDeepClusterer):
     max_memory_gb : float or None, default=8.0
         Refuse to fit when :func:`estimate_fit_memory` exceeds it; None disables
         the check.
+    predict_rule : {"affinity", "neighbors"}, default="affinity"
+        How ``predict`` assigns new samples: ``"affinity"`` the coefficient rule
+        described above (ridge coefficients, Nyström extension of the affinity,
+        vote by affinity mass); ``"neighbors"`` the labels of the ``n_neighbors``
+        nearest training codes (Euclidean, each code block scaled by
+        ``sqrt(w'_m)``), the share of each cluster among them being
+        ``predict_proba``. Only used after ``fit``; can be changed on a fitted
+        estimator.
+    n_neighbors : int, default=10
+        Neighbours of the ``"neighbors"`` rule.
     max_epochs : int, default=100
         Full-batch epochs of the self-expressive stage (a CPU-friendly default;
         DSC-Net trains longer on small sets).
@@ -283,6 +297,8 @@ class MultimodalDSC(BaseDeepClusterer):
         "subspace_dim": [Interval(Integral, 1, None, closed="left")],
         "power": [Interval(Real, 0, None, closed="neither")],
         "max_memory_gb": [Interval(Real, 0, None, closed="neither"), None],
+        "predict_rule": [StrOptions({"affinity", "neighbors"})],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -305,6 +321,8 @@ class MultimodalDSC(BaseDeepClusterer):
         subspace_dim=10,
         power=3.5,
         max_memory_gb=8.0,
+        predict_rule="affinity",
+        n_neighbors=10,
         max_epochs=100,
         pretrain_epochs=100,
         batch_size=128,
@@ -331,6 +349,8 @@ class MultimodalDSC(BaseDeepClusterer):
         self.subspace_dim = subspace_dim
         self.power = power
         self.max_memory_gb = max_memory_gb
+        self.predict_rule = predict_rule
+        self.n_neighbors = n_neighbors
         self.max_epochs = max_epochs
         self.pretrain_epochs = pretrain_epochs
         self.batch_size = batch_size
@@ -536,6 +556,8 @@ class MultimodalDSC(BaseDeepClusterer):
 
     def _forward_arrays(self, X):
         codes, _ = self._codes_and_recons(X)
+        if self.predict_rule == "neighbors":
+            return np.hstack(codes).astype(np.float32), self._neighbor_vote(codes)
         coef, _ = self._coefficients(codes)
         if self.rho_ is not None:
             coef = threshold_coefficients(coef.T, self.rho_).T
@@ -547,6 +569,15 @@ class MultimodalDSC(BaseDeepClusterer):
         total = mass.sum(axis=1, keepdims=True)
         proba = np.divide(mass, total, out=np.full_like(mass, 1.0 / self.n_clusters), where=total > 0)
         return np.hstack(codes).astype(np.float32), proba
+
+    def _neighbor_vote(self, codes):
+        scale = self._code_scaling(self._selfexp_w)
+        k = min(self.n_neighbors, self.train_codes_.shape[0])
+        nn = NearestNeighbors(n_neighbors=k).fit(self.train_codes_.astype(np.float64) * scale)
+        idx = nn.kneighbors(np.hstack(codes).astype(np.float64) * scale, return_distance=False)
+        votes = np.zeros((idx.shape[0], self.n_clusters))
+        np.add.at(votes, (np.repeat(np.arange(idx.shape[0]), k), self.labels_[idx].ravel()), 1.0)
+        return votes / k
 
     def _outputs(self, X):
         X, info = self._prepare(X, reset=False)

@@ -87,10 +87,18 @@ def test_predict_on_held_out_samples():
     tr, te = perm[:60], perm[60:]
     est = MultimodalDSC(3, random_state=0, **FAST).fit([X[tr] for X in Xs])
     assert adjusted_rand_score(y[tr], est.labels_) == pytest.approx(1.0)
-    pred = est.predict([X[te] for X in Xs])
     # the same labelling as the training clusters, not just the same partition
     mapping = {c: np.bincount(y[tr][est.labels_ == c]).argmax() for c in np.unique(est.labels_)}
-    assert np.mean([mapping[p] == t for p, t in zip(pred, y[te])]) == 1.0
+    for rule in ("affinity", "neighbors"):
+        est.set_params(predict_rule=rule)
+        pred = est.predict([X[te] for X in Xs])
+        assert np.mean([mapping[p] == t for p, t in zip(pred, y[te])]) == 1.0
+        proba = est.predict_proba([X[te] for X in Xs])
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+        np.testing.assert_array_equal(proba.argmax(axis=1), pred)
+    # with one neighbour, a training sample gets its own label back
+    est.set_params(predict_rule="neighbors", n_neighbors=1)
+    np.testing.assert_array_equal(est.predict([X[tr] for X in Xs]), est.labels_)
 
 
 def test_list_input_equals_flat_input_with_modalities(images):
