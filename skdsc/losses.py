@@ -8,9 +8,9 @@ _EPS = 1e-12
 
 
 def dec_target_distribution(q):
-    """DEC's auxiliary target ``p_ij = (q_ij² / f_j) / Σ_j' (q_ij'² / f_j')``.
+    """DEC's auxiliary target distribution: sharpened and frequency-normalised.
 
-    ``f_j = Σ_i q_ij`` is the soft cluster frequency; squaring sharpens confident
+    ``p_ij = (q_ij² / f_j) / Σ_j' (q_ij'² / f_j')``, where ``f_j = Σ_i q_ij`` is the soft cluster frequency; squaring sharpens confident
     assignments and dividing by ``f_j`` keeps large clusters from absorbing the rest.
     Computed without gradient.
 
@@ -28,7 +28,7 @@ def dec_target_distribution(q):
     >>> import torch
     >>> p = dec_target_distribution(torch.tensor([[0.6, 0.4], [0.5, 0.5]]))
     >>> [round(v, 4) for v in p[0].tolist()]
-    [0.6526, 0.3474]
+    [0.648, 0.352]
     """
     with torch.no_grad():
         weight = q.pow(2) / q.sum(dim=0).clamp_min(_EPS)
@@ -36,9 +36,9 @@ def dec_target_distribution(q):
 
 
 def kl_divergence(p, q, reduction="batchmean"):
-    """``KL(P || Q) = Σ_ij p_ij log(p_ij / q_ij)``, averaged over rows by default.
+    """Kullback-Leibler divergence of ``q`` from the target ``p``, averaged over rows.
 
-    Entries with ``p_ij = 0`` contribute 0. Gradient flows into ``q`` only when
+    ``KL(P || Q) = Σ_ij p_ij log(p_ij / q_ij)``. Entries with ``p_ij = 0`` contribute 0. Gradient flows into ``q`` only when
     ``p`` is a constant target.
 
     Parameters

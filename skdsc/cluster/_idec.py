@@ -287,5 +287,10 @@ class DEC(IDEC):
         return 0.0, 1.0
 
 
-register_method("idec", IDEC, description="IDEC: autoencoder + Student-t head (Guo et al. 2017)")
-register_method("dec", DEC, description="DEC: encoder + Student-t head (Xie et al. 2016)")
+# `skdsc demo --method idec|dec`: a shorter schedule than the defaults, so that the demo
+# finishes in about a minute on 2 CPU cores
+_DEMO = dict(pretrain_epochs=50, max_epochs=50, update_interval=20, batch_size=64)
+register_method("idec", IDEC, description="IDEC: autoencoder + Student-t head (Guo et al. 2017)",
+                demo_params=_DEMO)
+register_method("dec", DEC, description="DEC: encoder + Student-t head (Xie et al. 2016)",
+                demo_params=_DEMO)
