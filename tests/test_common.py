@@ -19,6 +19,7 @@ FAST_PARAMS = {
                              norm="batch", pretrain_epochs=3, max_epochs=3, batch_size=16, n_init=2, n_real=4),
     "ClusteringAutoencoder": dict(conv_channels=(4,), latent_dim=4, proj_dim=4, pretrain_epochs=2,
                                   max_epochs=2, batch_size=16, queue_length=16),
+    "MultimodalDSC": dict(hidden_dims=(16,), latent_dim=4, pretrain_epochs=3, max_epochs=3, batch_size=16),
 }
 
 # Checks an estimator is expected to fail, with the reason written out.

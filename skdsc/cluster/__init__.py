@@ -13,3 +13,5 @@ from ._adatsc import ADATSCClustering  # noqa: E402
 __all__ += ["ADATSCClustering"]
 from ._cae import ClusteringAutoencoder, cluster_patches_to_map  # noqa: E402
 __all__ += ["ClusteringAutoencoder", "cluster_patches_to_map"]
+from ._multimodal import MultimodalDSC
+__all__ += ["MultimodalDSC"]

@@ -14,3 +14,5 @@ from .self_expressive import TemporalSelfExpressive, soft_threshold  # noqa: E40
 __all__ += ["ADATSCGenerator", "SubspaceSampler", "BiTemporalGraphAttention", "PatchEmbedding", "ConvLSTM2d", "ConvLSTMCell", "ResidualTemporalBlock", "SpatiotemporalDecoder", "SpatiotemporalEncoder", "SubspaceDiscriminator", "projection_residual_energy", "TemporalSelfExpressive", "soft_threshold"]  # noqa: E501
 from .cae import ClusteringAutoencoderModule, ConvPatchAutoencoder, PrototypeHead  # noqa: E402
 __all__ += ["ClusteringAutoencoderModule", "ConvPatchAutoencoder", "PrototypeHead"]
+from .multimodal import MultimodalAutoencoder, MultimodalDSCModule, SelfExpressiveLayer
+__all__ += ["MultimodalAutoencoder", "MultimodalDSCModule", "SelfExpressiveLayer"]
