@@ -13,7 +13,7 @@
 import torch
 
 from ._training import StageNet
-from .losses import multimodal_reconstruction_loss, self_expression_loss
+from .losses import multimodal_reconstruction_loss, multimodal_self_expression_loss
 
 __all__ = ["MultimodalAutoencoderNet", "SelfExpressiveNet"]
 
@@ -62,7 +62,7 @@ class SelfExpressiveNet(StageNet):
         codes, se_codes, recons, coef = y_pred
         parts = self.module_.autoencoder.split(X.to(recons[0].device))
         recon = multimodal_reconstruction_loss(parts, recons, self.recon_weights, reduction="sum")
-        se, (reg, res) = self_expression_loss(codes, se_codes, coef, self.lambda1, self.lambda2, self.selfexp_weights)
+        se, (reg, res) = multimodal_self_expression_loss(codes, se_codes, coef, self.lambda1, self.lambda2, self.selfexp_weights)
         if training:
             with torch.no_grad():
                 self.history.record("recon_loss", float(recon))

@@ -188,7 +188,7 @@ def basis_dissimilarity(basis, n_basis, squared=False):
 
     Parameters
     ----------
-    basis : Tensor of shape (m, k * n_basis)
+    basis : Tensor of shape ``(m, k * n_basis)``
     n_basis : int
     squared : bool, default=False
 
@@ -542,7 +542,7 @@ def multimodal_reconstruction_loss(parts, recons, weights=None, reduction="sum")
     return total
 
 
-def self_expression_loss(codes, se_codes, coef, lambda1=1.0, lambda2=1.0, weights=None):
+def multimodal_self_expression_loss(codes, se_codes, coef, lambda1=1.0, lambda2=1.0, weights=None):
     """``λ1 ||C||² + λ2 Σ_m w'_m ||Z_m - C Z_m||²`` and its two terms.
 
     Parameters
@@ -566,7 +566,7 @@ def self_expression_loss(codes, se_codes, coef, lambda1=1.0, lambda2=1.0, weight
     >>> import torch
     >>> z = [torch.tensor([[1.0], [1.0]])]
     >>> c = torch.tensor([[0.0, 1.0], [0.5, 0.0]])
-    >>> loss, (reg, res) = self_expression_loss(z, [c @ z[0]], c, lambda1=1.0, lambda2=2.0)
+    >>> loss, (reg, res) = multimodal_self_expression_loss(z, [c @ z[0]], c, lambda1=1.0, lambda2=2.0)
     >>> float(reg), float(res), float(loss)
     (1.25, 0.25, 1.75)
     """
@@ -579,4 +579,4 @@ def self_expression_loss(codes, se_codes, coef, lambda1=1.0, lambda2=1.0, weight
     return lambda1 * reg + lambda2 * res, (reg, res)
 
 
-__all__ += ["multimodal_reconstruction_loss", "self_expression_loss"]
+__all__ += ["multimodal_reconstruction_loss", "multimodal_self_expression_loss"]

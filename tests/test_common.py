@@ -36,7 +36,10 @@ def _instances():
 
 def test_all_estimators_are_found():
     names = dict(all_estimators())
-    assert {"IDEC", "DEC"} <= set(names)
+    assert set(names) == {
+        "ADATSCClustering", "ClusteringAutoencoder", "DEC", "FINCH", "GCML", "IDEC",
+        "KMedoidsKS", "MultimodalDSC", "SCDSC",
+    }
 
 
 @parametrize_with_checks(

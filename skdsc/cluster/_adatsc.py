@@ -210,9 +210,9 @@ class ADATSCClustering(BaseDeepClusterer):
         Window length used (``min(sequence_length, n_samples)``).
     fill_value_ : float
         Global mean used to fill NaN cells.
-    data_min_, data_range_ : ndarray of shape grid_shape_
+    data_min_, data_range_ : ndarray of shape ``grid_shape_``
         The min-max scaling.
-    input_mean_ : ndarray of shape grid_shape_
+    input_mean_ : ndarray of shape ``grid_shape_``
         Training mean of the scaled field, subtracted from the network input.
     temperature_ : float
         Final temperature (used by ``predict``).

@@ -34,7 +34,7 @@ from .._training import AutoencoderNet
 from .._training_cae import CAENet
 from ..base import BaseDeepClusterer, forward_numpy
 from ..losses import reconstruction_rmse, sinkhorn_knopp, soft_cross_entropy
-from ..nn import ClusteringAutoencoderModule, ConvPatchAutoencoder, PrototypeHead
+from ..nn import ClusteringAutoencoderModule, PrototypePatchAutoencoder, PrototypeHead
 
 __all__ = ["ClusteringAutoencoder", "cluster_patches_to_map"]
 
@@ -53,7 +53,7 @@ class ClusteringAutoencoder(BaseDeepClusterer):
     ``n_features`` channels, a 3D input ``(n, h, w)`` as one-channel patches.
 
     Model: a convolutional encoder gives a latent code ``z``
-    (:class:`~skdsc.nn.ConvPatchAutoencoder`), a decoder reconstructs the patch;
+    (:class:`~skdsc.nn.PrototypePatchAutoencoder`), a decoder reconstructs the patch;
     a single-layer ReLU perceptron ``F_p`` maps ``z`` to ``R^proj_dim`` where
     ``k`` trainable prototypes ``c_j`` live; the predicted cluster distribution is
     ``softmax(F_p(z) · c_j / temperature)``. The target of each batch is the
@@ -330,7 +330,7 @@ class ClusteringAutoencoder(BaseDeepClusterer):
         train_idx, val_idx = self._split(X.shape[0], rng)
         X_tr = X[train_idx]
         X_val = None if val_idx is None else X[val_idx]
-        ae = ConvPatchAutoencoder(self.patch_shape_, tuple(self.conv_channels), self.latent_dim)
+        ae = PrototypePatchAutoencoder(self.patch_shape_, tuple(self.conv_channels), self.latent_dim)
         pre = AutoencoderNet(module=ae, criterion=torch.nn.MSELoss,
                              **self._stage_kwargs("pretrain", self.pretrain_epochs, X_val))
         if self.pretrain_epochs > 0:

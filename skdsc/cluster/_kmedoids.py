@@ -394,7 +394,7 @@ class KMedoidsKS(ClusterMixin, BaseEstimator):
         Grid mode only: the cells that were clustered.
     n_features_in_ : int
         Length of the series (number of columns, or of time steps).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape ``(n_features_in_,)``
         Defined when ``X`` has string feature names.
 
     See Also

@@ -93,7 +93,7 @@ def subspace_basis_from_labels(z, labels, n_clusters, n_basis, chunk_size=8192):
 
     Returns
     -------
-    ndarray of shape (latent_dim, n_clusters * n_basis), float32
+    ndarray of shape ``(latent_dim, n_clusters * n_basis)``, float32
     """
     z = torch.as_tensor(z)
     labels = torch.as_tensor(np.asarray(labels), dtype=torch.int64)
@@ -203,7 +203,7 @@ class SCDSC(BaseDeepClusterer):
         FINCH mini-cluster of every masked pixel (-1 elsewhere); None when the
         non-local term is off.
     n_miniclusters_ : int
-    basis_ : ndarray of shape (latent_dim, n_clusters * n_basis)
+    basis_ : ndarray of shape ``(latent_dim, n_clusters * n_basis)``
         Learned bases, ``n_basis`` consecutive columns per cluster.
     net_ : skorch.NeuralNet
         The fitted joint-training net.
@@ -406,7 +406,7 @@ class SCDSC(BaseDeepClusterer):
 
         Parameters
         ----------
-        X : array-like of shape (H * W, bands), or DataArray ``(y, x, band)``
+        X : array-like of shape ``(H * W, bands)``, or DataArray ``(y, x, band)``
         y : ignored
         mask : array-like of bool, shape (H, W) or (H * W,), optional
             Pixels to cluster and to smooth over (the seed's ``T``); the others
@@ -522,11 +522,11 @@ class SCDSC(BaseDeepClusterer):
 
         Parameters
         ----------
-        X : array-like of shape (H * W, bands), or DataArray ``(y, x, band)``
+        X : array-like of shape ``(H * W, bands)``, or DataArray ``(y, x, band)``
 
         Returns
         -------
-        labels : ndarray of shape (H * W,), or a ``(y, x)`` DataArray
+        labels : ndarray of shape ``(H * W,)``, or a ``(y, x)`` DataArray
         """
         (s,), _, shape, info = self._forward(X, (2,))
         return self._wrap_map(s.argmax(1).astype(np.int64), shape, info, name="cluster")
@@ -536,7 +536,7 @@ class SCDSC(BaseDeepClusterer):
 
         Returns
         -------
-        proba : ndarray of shape (H * W, n_clusters), or a ``(y, x, cluster)`` DataArray
+        proba : ndarray of shape ``(H * W, n_clusters)``, or a ``(y, x, cluster)`` DataArray
         """
         (s,), _, shape, info = self._forward(X, (2,))
         return self._wrap_map(s, shape, info, ("cluster",), {"cluster": np.arange(s.shape[1])}, name="membership")
@@ -546,7 +546,7 @@ class SCDSC(BaseDeepClusterer):
 
         Returns
         -------
-        Z : ndarray of shape (H * W, hidden_channels * patch_size ** 2), float32
+        Z : ndarray of shape ``(H * W, hidden_channels * patch_size ** 2)``, float32
         """
         (z,), _, _, _ = self._forward(X, (0,))
         return z
@@ -556,7 +556,7 @@ class SCDSC(BaseDeepClusterer):
 
         Parameters
         ----------
-        X : array-like of shape (H * W, bands), or DataArray ``(y, x, band)``
+        X : array-like of shape ``(H * W, bands)``, or DataArray ``(y, x, band)``
         y : ignored
         mask : array-like of bool, optional
         miniclusters : array-like of int, optional
@@ -564,7 +564,7 @@ class SCDSC(BaseDeepClusterer):
 
         Returns
         -------
-        labels : ndarray of shape (H * W,) (-1 outside ``mask``), or DataArray
+        labels : ndarray of shape ``(H * W,)`` (-1 outside ``mask``), or DataArray
         """
         self.fit(X, y, mask=mask, miniclusters=miniclusters)
         if is_dataarray(X) and X.ndim == 3:

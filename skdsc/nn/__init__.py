@@ -12,7 +12,7 @@ from .convlstm import ConvLSTM2d, ConvLSTMCell, ResidualTemporalBlock, Spatiotem
 from .discriminator import SubspaceDiscriminator, projection_residual_energy  # noqa: E402
 from .self_expressive import TemporalSelfExpressive, soft_threshold  # noqa: E402
 __all__ += ["ADATSCGenerator", "SubspaceSampler", "BiTemporalGraphAttention", "PatchEmbedding", "ConvLSTM2d", "ConvLSTMCell", "ResidualTemporalBlock", "SpatiotemporalDecoder", "SpatiotemporalEncoder", "SubspaceDiscriminator", "projection_residual_energy", "TemporalSelfExpressive", "soft_threshold"]  # noqa: E501
-from .cae import ClusteringAutoencoderModule, ConvPatchAutoencoder, PrototypeHead  # noqa: E402
-__all__ += ["ClusteringAutoencoderModule", "ConvPatchAutoencoder", "PrototypeHead"]
+from .cae import ClusteringAutoencoderModule, PrototypePatchAutoencoder, PrototypeHead  # noqa: E402
+__all__ += ["ClusteringAutoencoderModule", "PrototypePatchAutoencoder", "PrototypeHead"]
 from .multimodal import MultimodalAutoencoder, MultimodalDSCModule, SelfExpressiveLayer
 __all__ += ["MultimodalAutoencoder", "MultimodalDSCModule", "SelfExpressiveLayer"]

@@ -10,14 +10,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["ClusteringAutoencoderModule", "ConvPatchAutoencoder", "PrototypeHead"]
+__all__ = ["ClusteringAutoencoderModule", "PrototypePatchAutoencoder", "PrototypeHead"]
 
 
 def _conv_out(size, kernel, stride, padding):
     return (size + 2 * padding - kernel) // stride + 1
 
 
-class ConvPatchAutoencoder(nn.Module):
+class PrototypePatchAutoencoder(nn.Module):
     """Convolutional autoencoder for ``(h, w, channels)`` patches.
 
     The encoder follows the structure of Kurihana et al. (2024): a stem convolution
@@ -46,7 +46,7 @@ class ConvPatchAutoencoder(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> ae = ConvPatchAutoencoder((8, 8, 12), conv_channels=(8, 16), latent_dim=32)
+    >>> ae = PrototypePatchAutoencoder((8, 8, 12), conv_channels=(8, 16), latent_dim=32)
     >>> z, x_hat = ae(torch.zeros(5, 8, 8, 12))
     >>> tuple(z.shape), tuple(x_hat.shape)
     ((5, 32), (5, 8, 8, 12))
@@ -213,7 +213,7 @@ class ClusteringAutoencoderModule(nn.Module):
 
     Parameters
     ----------
-    autoencoder : ConvPatchAutoencoder
+    autoencoder : PrototypePatchAutoencoder
     head : PrototypeHead
     temperature : float, default=0.05
         Softmax temperature τ.

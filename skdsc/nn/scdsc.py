@@ -79,7 +79,7 @@ def subspace_basis_assignment(z, basis, n_basis, eta=5.0):
     Parameters
     ----------
     z : Tensor of shape (n, m)
-    basis : Tensor of shape (m, k * n_basis)
+    basis : Tensor of shape ``(m, k * n_basis)``
         Columns ``j * n_basis .. (j + 1) * n_basis - 1`` span subspace ``j``.
     n_basis : int
     eta : float
@@ -116,7 +116,7 @@ class SubspaceBasisHead(nn.Module):
 
     Attributes
     ----------
-    basis : Parameter of shape (latent_dim, n_clusters * n_basis)
+    basis : Parameter of shape ``(latent_dim, n_clusters * n_basis)``
     """
 
     def __init__(self, n_clusters, latent_dim, n_basis=5, eta=5.0):

@@ -123,11 +123,11 @@ class FieldFlattener(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like or xarray.DataArray of shape (n_samples, *field_shape_)
+        X : array-like or xarray.DataArray of shape ``(n_samples, *field_shape_)``
 
         Returns
         -------
-        Xt : ndarray of shape (n_samples, n_features_out_), or a 2D DataArray
+        Xt : ndarray of shape ``(n_samples, n_features_out_)``, or a 2D DataArray
             A ``DataArray`` input gives a ``DataArray`` with dims
             ``(sample_dim, "feature")`` carrying the sample coordinates, so that
             :meth:`inverse_transform` can put them back.
@@ -144,11 +144,11 @@ class FieldFlattener(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like or xarray.DataArray of shape (n_samples, n_features_out_)
+        X : array-like or xarray.DataArray of shape ``(n_samples, n_features_out_)``
 
         Returns
         -------
-        fields : ndarray or xarray.DataArray of shape (n_samples, *field_shape_)
+        fields : ndarray or xarray.DataArray of shape ``(n_samples, *field_shape_)``
             A ``DataArray`` when ``fit`` saw one: original dims and feature
             coordinates (lat, lon, variable, ...); the sample coordinate is taken
             from ``X`` when ``X`` is a ``DataArray`` (as returned by

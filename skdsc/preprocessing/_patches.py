@@ -475,7 +475,7 @@ class PatchExtractor(TransformerMixin, BaseEstimator):
         ``(lat, lon)`` seen in ``fit``.
     n_channels_ : int
         Number of channels.
-    mask_ : ndarray of bool of shape grid_shape_
+    mask_ : ndarray of bool of shape ``grid_shape_``
         Land mask: cells NaN in every sample and channel of the fit data.
     patch_size_ : tuple of int
         ``(ph, pw)``.

@@ -13,7 +13,7 @@ from skdsc._training_cae import CAENet
 from skdsc.cluster import ClusteringAutoencoder, cluster_patches_to_map
 from skdsc.cluster._cae import _parse_years, _year_mask
 from skdsc.losses import sinkhorn_knopp
-from skdsc.nn import ClusteringAutoencoderModule, ConvPatchAutoencoder, PrototypeHead
+from skdsc.nn import ClusteringAutoencoderModule, PrototypePatchAutoencoder, PrototypeHead
 
 FAST = dict(conv_channels=(4, 8), latent_dim=16, proj_dim=32, pretrain_epochs=4, max_epochs=4,
             batch_size=32, queue_length=64, random_state=0)
@@ -30,7 +30,7 @@ def _patches(n_per=40, shape=(4, 4, 3), levels=(0.0, 1.0, 2.0), seed=0):
 def _net(alpha=0.3, queue_length=0):
     torch.manual_seed(0)
     module = ClusteringAutoencoderModule(
-        ConvPatchAutoencoder((4, 4, 2), (4, 8), 6), PrototypeHead(6, 5, 3), temperature=0.1)
+        PrototypePatchAutoencoder((4, 4, 2), (4, 8), 6), PrototypeHead(6, 5, 3), temperature=0.1)
     return CAENet(module=module, criterion=torch.nn.MSELoss, alpha=alpha, epsilon=0.2,
                   sinkhorn_iterations=3, queue_length=queue_length, max_epochs=1, batch_size=8,
                   train_split=None).initialize()

@@ -12,7 +12,7 @@ from sklearn.metrics import adjusted_rand_score
 from skdsc.cluster import MultimodalDSC
 from skdsc.cluster._affinity import default_rho, subspace_affinity, threshold_coefficients, top_eigenpairs
 from skdsc.cluster._multimodal import _run_cli, estimate_fit_memory
-from skdsc.losses import multimodal_reconstruction_loss, self_expression_loss
+from skdsc.losses import multimodal_reconstruction_loss, multimodal_self_expression_loss
 from skdsc.nn import MultimodalAutoencoder, MultimodalDSCModule, SelfExpressiveLayer
 
 FAST = dict(conv_channels=(4, 6), conv_kernels=(3, 3), conv_strides=(2, 1), hidden_dims=(16, 16),
@@ -266,7 +266,7 @@ def test_losses_match_numpy():
     t = lambda a: [torch.tensor(v) for v in a]  # noqa: E731
     rec = multimodal_reconstruction_loss(t(x), t(xh), [0.5, 2.0])
     assert float(rec) == pytest.approx(0.5 * ((x[0] - xh[0]) ** 2).sum() + 2 * ((x[1] - xh[1]) ** 2).sum())
-    loss, (reg, res) = self_expression_loss(t(z), [torch.tensor(C @ v) for v in z], torch.tensor(C), 1.5, 0.1,
+    loss, (reg, res) = multimodal_self_expression_loss(t(z), [torch.tensor(C @ v) for v in z], torch.tensor(C), 1.5, 0.1,
                                             [1.0, 3.0])
     expected_res = ((z[0] - C @ z[0]) ** 2).sum() + 3 * ((z[1] - C @ z[1]) ** 2).sum()
     assert float(reg) == pytest.approx((C**2).sum()) and float(res) == pytest.approx(expected_res)

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from skdsc.nn import ClusteringAutoencoderModule, ConvPatchAutoencoder, PrototypeHead
+from skdsc.nn import ClusteringAutoencoderModule, PrototypePatchAutoencoder, PrototypeHead
 
 
 @pytest.mark.parametrize("shape", [(8, 8, 12), (1, 1, 5), (5, 7, 3), (1, 6, 2), (16, 16, 1)])
 def test_autoencoder_shapes(shape):
-    ae = ConvPatchAutoencoder(shape, conv_channels=(4, 8, 8), latent_dim=6)
+    ae = PrototypePatchAutoencoder(shape, conv_channels=(4, 8, 8), latent_dim=6)
     z, x_hat = ae(torch.randn(3, *shape))
     assert z.shape == (3, 6)
     assert x_hat.shape == (3, *shape)
@@ -17,7 +17,7 @@ def test_autoencoder_shapes(shape):
 
 def test_autoencoder_samples_are_independent():
     # no batch statistics: a sample's code does not depend on its batch
-    ae = ConvPatchAutoencoder((8, 8, 2), conv_channels=(4, 8), latent_dim=5).eval()
+    ae = PrototypePatchAutoencoder((8, 8, 2), conv_channels=(4, 8), latent_dim=5).eval()
     x = torch.randn(6, 8, 8, 2)
     z_all, _ = ae(x)
     z_one, _ = ae(x[2:3])
@@ -26,7 +26,7 @@ def test_autoencoder_samples_are_independent():
 
 def test_autoencoder_rejects_even_kernel():
     with pytest.raises(ValueError, match="odd"):
-        ConvPatchAutoencoder((8, 8, 2), kernel_size=4)
+        PrototypePatchAutoencoder((8, 8, 2), kernel_size=4)
 
 
 def test_prototype_head_cosine_scores():
@@ -57,7 +57,7 @@ def test_reset_prototypes_normalises():
 
 def test_module_outputs():
     torch.manual_seed(0)
-    ae = ConvPatchAutoencoder((4, 4, 2), conv_channels=(4, 8), latent_dim=6)
+    ae = PrototypePatchAutoencoder((4, 4, 2), conv_channels=(4, 8), latent_dim=6)
     head = PrototypeHead(6, 5, 3)
     m = ClusteringAutoencoderModule(ae, head, temperature=0.1)
     x = torch.randn(9, 4, 4, 2)
