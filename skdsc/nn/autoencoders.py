@@ -39,7 +39,7 @@ def make_mlp(sizes, activation="relu", last_activation=False, batch_norm=False):
 
 
 class MLPAutoencoder(nn.Module):
-    """Fully connected autoencoder ``d - hidden... - latent`` with a mirrored decoder.
+    """Fully connected autoencoder ``d -> hidden -> latent`` with a mirrored decoder.
 
     The DEC/IDEC architecture is ``MLPAutoencoder(d, (500, 500, 2000), 10)``: ReLU
     between layers, a linear latent layer and a linear output layer.
