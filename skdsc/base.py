@@ -234,8 +234,11 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,) or DataArray
         """
         self.fit(X, y, **kwargs)
-        info = unwrap_samples(X, self.sample_dim)[1] if is_dataarray(X) else None
-        return wrap_samples(self.labels_, info, name="cluster")
+        return wrap_samples(self.labels_, self._sample_info(X), name="cluster")
+
+    def _sample_info(self, X):
+        """The sample coordinates of ``X`` when it is a DataArray, else None."""
+        return unwrap_samples(X, self.sample_dim)[1] if is_dataarray(X) else None
 
     def _finish_fit(self, X):
         """Set the attributes every fitted deep clusterer has, from one forward pass."""

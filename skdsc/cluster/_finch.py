@@ -12,19 +12,17 @@ the dense ``n x n`` distance matrix, so memory grows linearly with ``n``.
 
 import numbers
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import effective_n_jobs
 from scipy.sparse.csgraph import connected_components
 from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
 
 from .. import _registry
 from ..utils import unwrap_samples, wrap_samples
+from ..utils._parallel import run_in_threads
 
 __all__ = ["FINCH", "first_neighbours"]
 
@@ -140,14 +138,7 @@ def first_neighbours(X, metric="cosine", *, n_jobs=None, device=None, chunk_size
         if redo.any():
             exact(start, stop, np.flatnonzero(redo))
 
-    n_workers = max(1, min(effective_n_jobs(n_jobs), len(starts)))
-    with threadpool_limits(limits=1, user_api="blas"):
-        if n_workers == 1:
-            for s in starts:
-                work(s)
-        else:
-            with ThreadPoolExecutor(n_workers) as ex:
-                list(ex.map(work, starts))
+    run_in_threads(work, starts, n_jobs, user_api="blas")
     return nn, dist.astype(np.float64)
 
 

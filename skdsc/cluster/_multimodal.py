@@ -21,9 +21,8 @@ from sklearn.utils.validation import check_is_fitted
 from .._registry import register_method
 from .._training_multimodal import MultimodalAutoencoderNet, SelfExpressiveNet
 from ..base import BaseDeepClusterer
-from ..losses import multimodal_reconstruction_loss
 from ..nn.multimodal import MultimodalAutoencoder, MultimodalDSCModule
-from ..utils import is_dataarray, unwrap_samples, wrap_samples
+from ..utils import is_dataarray, unwrap_samples
 from ._affinity import default_rho, subspace_affinity, threshold_coefficients
 
 __all__ = ["MultimodalDSC", "estimate_fit_memory"]
@@ -586,22 +585,9 @@ class MultimodalDSC(BaseDeepClusterer):
         z, proba = self._forward_arrays(X)
         return z, proba, info
 
-    def fit_predict(self, X, y=None):
-        """Fit and return ``labels_`` (a DataArray when ``X`` or its first modality is one).
-
-        Parameters
-        ----------
-        X : array-like, DataArray or list of arrays
-        y : ignored
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,) or DataArray
-        """
-        self.fit(X, y)
-        first = X[0] if _is_modality_list(X) else X
-        info = unwrap_samples(first, self.sample_dim)[1] if is_dataarray(first) else None
-        return wrap_samples(self.labels_, info, name="cluster")
+    def _sample_info(self, X):
+        # with a list of modalities, the sample coordinates are those of the first
+        return super()._sample_info(X[0] if _is_modality_list(X) else X)
 
     def predict(self, X):
         """Cluster of each new sample by the coefficient-mass vote (see the class docstring).

@@ -26,13 +26,14 @@ exact; with unequal lengths (NaN dropped) the counts are scaled in float64, as
 """
 
 import numbers
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from joblib import effective_n_jobs
 from sklearn.utils import gen_even_slices
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from threadpoolctl import threadpool_limits
+
+from ..utils._parallel import run_in_threads
 
 __all__ = ["ks_distances", "correlation_distances"]
 
@@ -146,13 +147,7 @@ def _ks_one_sided_numpy(R_src, own_src, len_src, R_tgt, len_tgt, n_unique, n_job
 
     n_workers = _n_workers(n_jobs, n_tgt)
     slices = list(gen_even_slices(n_tgt, n_workers * 4)) if n_workers > 1 else [slice(0, n_tgt)]
-    with threadpool_limits(limits=1):
-        if n_workers == 1:
-            for sl in slices:
-                work(sl)
-        else:
-            with ThreadPoolExecutor(n_workers) as ex:
-                list(ex.map(work, slices))
+    run_in_threads(work, slices, n_workers)
     return E
 
 
