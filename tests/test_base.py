@@ -50,6 +50,19 @@ def test_fit_does_not_touch_the_global_torch_rng(blobs):
     np.testing.assert_array_equal(torch.rand(3), expected)
 
 
+def test_subnormals_are_flushed_while_fitting_only(blobs):
+    if not torch.set_flush_denormal(True):
+        pytest.skip("this CPU cannot flush subnormals")
+    torch.set_flush_denormal(False)
+    tiny = torch.tensor([1e-39])  # subnormal in float32
+    model = IDEC(3, random_state=0, **FAST)
+    with model._seeded():
+        assert float(tiny * 1.0) == 0.0
+    assert float(tiny * 1.0) > 0.0
+    model.fit(blobs[0])
+    assert float(tiny * 1.0) > 0.0
+
+
 def test_fitted_attributes_and_outputs(fitted, blobs):
     X, y = blobs
     assert fitted.labels_.shape == (120,)
