@@ -16,7 +16,7 @@ from skdsc.losses import multimodal_reconstruction_loss, multimodal_self_express
 from skdsc.nn import MultimodalAutoencoder, MultimodalDSCModule, SelfExpressiveLayer
 
 FAST = dict(conv_channels=(4, 6), conv_kernels=(3, 3), conv_strides=(2, 1), hidden_dims=(16, 16),
-            latent_dim=4, pretrain_epochs=15, max_epochs=15, batch_size=16, device="cpu")
+            latent_dim=4, pretrain_epochs=15, max_epochs=30, batch_size=16, device="cpu")
 
 
 def _two_modalities(n_per=15, kind="image", seed=0):
@@ -124,6 +124,35 @@ def test_default_lambda2_and_rho(fitted):
     assert fitted.lambda2_ == pytest.approx(10 ** (3 / 10 - 3))
     assert fitted.rho_ == pytest.approx(0.4 - 0.1 * 2 / 10)
     assert default_rho(38) == pytest.approx(0.1)
+
+
+def test_auto_recon_weights_are_relative_to_each_modality_variance(images):
+    Xs, _ = images
+    n = len(Xs[0])
+    scaled = [Xs[0], 10.0 * Xs[1]]  # the second modality in other units
+    kw = {**FAST, "pretrain_epochs": 1, "max_epochs": 1}
+    est = MultimodalDSC(3, random_state=0, **kw).fit(scaled)
+    flat = [X.reshape(n, -1).astype(np.float64) for X in scaled]
+    expected = [n / ((F - F.mean(axis=0)) ** 2).sum() for F in flat]
+    np.testing.assert_allclose(est.recon_weights_, expected, rtol=1e-6)
+    # each weighted term is n (1 - R^2): a rescaled modality keeps its share of the loss
+    unscaled = est._recon_weights(np.hstack([X.reshape(n, -1) for X in Xs]))[0]
+    np.testing.assert_allclose(est.recon_weights_, [unscaled[0], unscaled[1] / 100], rtol=1e-5)
+    pre_w, fine_w = est._recon_weights(np.hstack(flat).astype(np.float32))[::-1]
+    np.testing.assert_allclose(pre_w, np.asarray(fine_w) * np.array([F.shape[1] for F in flat]), rtol=1e-6)
+    # a constant modality falls back to the raw sum instead of dividing by zero
+    const = MultimodalDSC(3, random_state=0, **kw).fit([Xs[0], np.ones_like(Xs[1])])
+    assert const.recon_weights_[1] == 1.0 and np.all(np.isfinite(const.coef_))
+
+
+def test_explicit_and_unit_recon_weights_are_kept(images):
+    Xs, _ = images
+    kw = {**FAST, "pretrain_epochs": 1, "max_epochs": 1}
+    assert MultimodalDSC(3, recon_weights=None, random_state=0, **kw).fit(Xs).recon_weights_.tolist() == [1.0, 1.0]
+    est = MultimodalDSC(3, recon_weights=[2.0, 0.5], random_state=0, **kw).fit(Xs)
+    assert est.recon_weights_.tolist() == [2.0, 0.5]
+    with pytest.raises(ValueError, match="recon_weights"):
+        MultimodalDSC(3, recon_weights=[1.0], **kw).fit(Xs)
 
 
 def test_bad_modalities_are_refused(images):
