@@ -132,6 +132,9 @@ class ADATSCNet(StageNet):
        real and fake latents from the sampling layer, with ``optimizer2_`` on the
        bases only.
 
+    ``L_rec`` is the mean squared error divided by ``rec_scale`` (the fit passes
+    the mean squared input, so that ``L_rec`` starts near 1 whatever the units
+    of the field and its balance with the KL terms does not depend on them).
     With ``adversarial=False`` the discriminator and ``L_adv`` are switched off
     (the ablation). The per-term losses are recorded in the history. ``crop``
     restricts the reconstruction loss to the unpadded grid.
@@ -139,11 +142,12 @@ class ADATSCNet(StageNet):
 
     def __init__(self, *args, module2=None, lr2=None, lambda_bal=0.1, lambda_se=0.1, se_l1=0.1,
                  lambda_adv=0.1, margin=1.0, beta_orth=1.0, beta_cross=0.1, n_real=16, adversarial=True,
-                 crop=None, **kwargs):
+                 crop=None, rec_scale=1.0, **kwargs):
         # set before NeuralNet.__init__: afterwards skorch refuses a module attribute
         self.module2 = module2
         super().__init__(*args, **kwargs)
         self.crop = crop
+        self.rec_scale = rec_scale
         self.lr2 = lr2
         self.lambda_bal = lambda_bal
         self.lambda_se = lambda_se
@@ -184,7 +188,7 @@ class ADATSCNet(StageNet):
         """The generator objective and its parts; also the real/fake latents."""
         z, q, x_hat, coef, z_se, _ = out
         flat_q = q.reshape(-1, q.shape[-1])
-        parts = {"rec": cropped_reconstruction_mse(x_hat, X, self.crop)}
+        parts = {"rec": cropped_reconstruction_mse(x_hat, X, self.crop) / self.rec_scale}
         parts["dec_kl"] = kl_divergence(dec_target_distribution(flat_q), flat_q)
         parts["balance"] = marginal_balance_kl(flat_q) + assignment_redundancy(flat_q)
         parts["se"] = self_expression_loss(z, coef, self.se_l1)

@@ -57,14 +57,18 @@ class ADATSCGenerator(nn.Module):
         U-Net skip connections from the encoder stages below the top level.
     se_shrink, se_exclude_self, se_sigma_t, se_assignment_weighting
         Passed to :class:`TemporalSelfExpressive`.
-    norm : {"layer", "batch"}, default="layer"
+    norm : {"layer", "batch", "position"}, default="layer"
         Normalisation in the encoder and decoder blocks and of the embedding
-        ``z_t``: the seed's LayerNorm, or BatchNorm (see
-        :class:`~skdsc.nn.convlstm.FrameLayerNorm`). With LayerNorm, ``z_t`` has
+        ``z_t``: the seed's LayerNorm, BatchNorm, or BatchNorm with statistics
+        per window position (see :class:`~skdsc.nn.convlstm.FrameLayerNorm`;
+        also after the stem, and needs ``sequence_length``). With LayerNorm, ``z_t`` has
         unit norm per step but may vary very little *across* steps (the
         sample-independent part of the features dominates); BatchNorm (without
         affine parameters) standardises every embedding dimension across the
         steps of the batch, so that the Student-t head sees spread-out points.
+    sequence_length : int, optional
+        Window length ``T``; required with ``norm="position"`` (the forward then
+        accepts only windows of that length).
 
     Attributes
     ----------
@@ -88,7 +92,7 @@ class ADATSCGenerator(nn.Module):
     def __init__(self, in_channels, grid_shape, n_clusters, filters=(64, 128, 256, 512), kernel_size=3,
                  patch_size=2, latent_dim=32, n_heads=4, alpha=1.0, encoder="convlstm", bottleneck="bitgat",
                  skip_connections=True, se_shrink=0.05, se_exclude_self=True, se_sigma_t=None,
-                 se_assignment_weighting=False, norm="layer"):
+                 se_assignment_weighting=False, norm="layer", sequence_length=None):
         super().__init__()
         if encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {ENCODERS}, got {encoder!r}")
@@ -105,7 +109,7 @@ class ADATSCGenerator(nn.Module):
         recurrent = encoder == "convlstm"
         top = filters[-1]
 
-        self.encoder = SpatiotemporalEncoder(in_channels, filters, kernel_size, recurrent, norm)
+        self.encoder = SpatiotemporalEncoder(in_channels, filters, kernel_size, recurrent, norm, sequence_length)
         self.patches = PatchEmbedding(top, top, patch_size)
         self.node_lstm = None if recurrent else NodeLSTM(top)
         self.attention = None if bottleneck == "se-only" else BiTemporalGraphAttention(top, n_heads)
@@ -113,15 +117,20 @@ class ADATSCGenerator(nn.Module):
         self.n_nodes = -(-self.top_shape[1] // p) * -(-self.top_shape[2] // p)
         self.node_pool = nn.Linear(self.n_nodes * top, top)
         self.embed = nn.Linear(top, latent_dim)
-        self.embed_norm = (nn.LayerNorm(latent_dim, elementwise_affine=False) if norm == "layer"
-                           else nn.BatchNorm1d(latent_dim, affine=False))
+        self.position_norm = norm == "position"
+        if norm == "layer":
+            self.embed_norm = nn.LayerNorm(latent_dim, elementwise_affine=False)
+        elif norm == "batch":
+            self.embed_norm = nn.BatchNorm1d(latent_dim, affine=False)
+        else:  # statistics per window position, as in the encoder
+            self.embed_norm = nn.BatchNorm1d(int(sequence_length) * latent_dim, affine=False)
         self.summary = nn.Sequential(nn.Linear(latent_dim, latent_dim), nn.LayerNorm(latent_dim))
         self.head = StudentTHead(n_clusters, latent_dim, alpha)
         self.self_expressive = TemporalSelfExpressive(
             latent_dim, se_shrink, se_exclude_self, se_sigma_t, se_assignment_weighting)
         self.to_top = nn.Linear(3 * latent_dim, top * self.top_shape[1] * self.top_shape[2])
         self.decoder = SpatiotemporalDecoder(in_channels, filters, kernel_size, recurrent, skip_connections,
-                                             norm=norm)
+                                             norm=norm, length=sequence_length)
         self.temperature = 1.0
         self.use_se = True
 
@@ -138,7 +147,10 @@ class ADATSCGenerator(nn.Module):
         else:
             pooled = self.pool_nodes(nodes)
         z = self.embed(pooled)
-        z = self.embed_norm(z.reshape(-1, z.shape[-1])).reshape(z.shape)
+        if self.position_norm:
+            z = self.embed_norm(z.reshape(z.shape[0], -1)).reshape(z.shape)
+        else:
+            z = self.embed_norm(z.reshape(-1, z.shape[-1])).reshape(z.shape)
         z_bar = self.summary(z.mean(dim=1))
         return stages, z, z_bar
 

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-NORMS = ("layer", "batch")
+NORMS = ("layer", "batch", "position")
 
 __all__ = [
     "NORMS",
@@ -119,17 +119,54 @@ class FrameLayerNorm(nn.Module):
     per-frame LayerNorm the channel offsets set by the biases, identical for all
     samples, dominate the normalised features, and the embedding starts (and on
     a CPU budget stays) nearly constant across time steps.
+
+    ``norm="position"``: batch normalisation with separate statistics (and
+    affine parameters) for each position ``0 .. length - 1`` of the window
+    (``BatchNorm2d(length * C)`` over the batch). A recurrent layer's state
+    starts at zero for every window, so its output at window position ``j``
+    carries an offset that depends on ``j`` (the cell state builds up over the
+    first steps); shared statistics leave that offset in, and it can dominate
+    what changes from one time step to another (in our runs 99.9 % of the
+    embedding's variance was the window position). Per-position statistics
+    remove it at every layer. Windows must then have exactly ``length`` frames.
+
+    Parameters
+    ----------
+    channels : int
+    norm : {"layer", "batch", "position"}, default="layer"
+    length : int, optional
+        Window length; required with ``norm="position"``.
     """
 
-    def __init__(self, channels, norm="layer"):
+    def __init__(self, channels, norm="layer", length=None):
         super().__init__()
         if norm not in NORMS:
             raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
-        self.norm = nn.GroupNorm(1, channels) if norm == "layer" else nn.BatchNorm2d(channels)
+        self.kind = norm
+        self.length = _check_length(norm, length)
+        if norm == "layer":
+            self.norm = nn.GroupNorm(1, channels)
+        elif norm == "batch":
+            self.norm = nn.BatchNorm2d(channels)
+        else:
+            self.norm = nn.BatchNorm2d(self.length * channels)
 
     def forward(self, x):
+        if self.kind == "position":
+            b, t = x.shape[:2]
+            if t != self.length:
+                raise ValueError(f"norm='position' was built for windows of {self.length} frames, got {t}")
+            return self.norm(x.reshape(b, t * x.shape[2], *x.shape[3:])).reshape(x.shape)
         f, b, t = _frames(x)
         return _sequences(self.norm(f), b, t)
+
+
+def _check_length(norm, length):
+    if norm != "position":
+        return None if length is None else int(length)
+    if length is None or int(length) < 1:
+        raise ValueError(f"norm='position' needs the window length (a positive int), got {length!r}")
+    return int(length)
 
 
 def _layer(recurrent, in_channels, out_channels, kernel_size):
@@ -144,12 +181,12 @@ class ResidualTemporalBlock(nn.Module):
     identity otherwise), as in A-DATSC's ``ResTempBlock``.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size=3, recurrent=True, norm="layer"):
+    def __init__(self, in_channels, out_channels, kernel_size=3, recurrent=True, norm="layer", length=None):
         super().__init__()
         self.layer1 = _layer(recurrent, in_channels, out_channels, kernel_size)
-        self.norm1 = FrameLayerNorm(out_channels, norm)
+        self.norm1 = FrameLayerNorm(out_channels, norm, length)
         self.layer2 = _layer(recurrent, out_channels, out_channels, kernel_size)
-        self.norm2 = FrameLayerNorm(out_channels, norm)
+        self.norm2 = FrameLayerNorm(out_channels, norm, length)
         self.project = (nn.Conv3d(in_channels, out_channels, 1) if in_channels != out_channels else None)
 
     def forward(self, x):
@@ -186,26 +223,34 @@ class SpatiotemporalEncoder(nn.Module):
     kernel_size : int, default=3
     recurrent : bool, default=True
         False replaces every ConvLSTM2d by a per-frame Conv2d (``cnn-lstm`` ablation).
-    norm : {"layer", "batch"}, default="layer"
+    norm : {"layer", "batch", "position"}, default="layer"
         See :class:`FrameLayerNorm`.
+    length : int, optional
+        Window length (required with ``norm="position"``).
 
     Returns (forward)
     -----------------
     list of the stage outputs ``[H1, ..., HL]``.
     """
 
-    def __init__(self, in_channels, filters=(64, 128, 256, 512), kernel_size=3, recurrent=True, norm="layer"):
+    def __init__(self, in_channels, filters=(64, 128, 256, 512), kernel_size=3, recurrent=True, norm="layer",
+                 length=None):
         super().__init__()
         filters = tuple(int(f) for f in filters)
         self.filters = filters
         self.stem = _layer(recurrent, in_channels, filters[0], kernel_size)
+        # the seed has no normalisation after the stem; with per-position statistics one is
+        # needed, or the stem's position offset reaches the top through the residual paths
+        self.stem_norm = FrameLayerNorm(filters[0], norm, length) if norm == "position" else None
         self.blocks = nn.ModuleList(
-            ResidualTemporalBlock(filters[i - 1], filters[i], kernel_size, recurrent, norm)
+            ResidualTemporalBlock(filters[i - 1], filters[i], kernel_size, recurrent, norm, length)
             for i in range(1, len(filters))
         )
 
     def forward(self, x):
         h = self.stem(x)
+        if self.stem_norm is not None:
+            h = self.stem_norm(h)
         stages = [h]
         for block in self.blocks:
             h = block(pool_frames(h))
@@ -232,7 +277,7 @@ class SpatiotemporalDecoder(nn.Module):
     """
 
     def __init__(self, out_channels, filters=(64, 128, 256, 512), kernel_size=3, recurrent=True,
-                 skip_connections=True, temporal_skips=True, norm="layer"):
+                 skip_connections=True, temporal_skips=True, norm="layer", length=None):
         super().__init__()
         filters = tuple(int(f) for f in filters)
         self.skip_connections = skip_connections
@@ -242,7 +287,7 @@ class SpatiotemporalDecoder(nn.Module):
         for level in range(len(filters) - 2, -1, -1):
             in_ch = filters[level + 1] + (filters[level] if skip_connections else 0)
             self.ups.append(_layer(recurrent, in_ch, filters[level], kernel_size))
-            self.norms.append(FrameLayerNorm(filters[level], norm))
+            self.norms.append(FrameLayerNorm(filters[level], norm, length))
         self.head = nn.Conv2d(filters[0], out_channels, 1)
 
     def forward(self, top, skips=None):

@@ -288,3 +288,36 @@ def test_frame_norm_kinds():
         FrameLayerNorm(4, "group")
     gen = ADATSCGenerator(1, (4, 4), 2, filters=(2, 2), n_heads=1, latent_dim=2, norm="batch")
     assert gen(torch.randn(2, 3, 1, 4, 4))[2].shape == (2, 3, 1, 4, 4)
+
+
+def test_position_norm_removes_a_per_position_offset():
+    from skdsc.nn.convlstm import FrameLayerNorm
+
+    # a different offset and scale at every window position, as a zero-started recurrent state gives
+    offset = torch.arange(3.0)[None, :, None, None, None] * 5.0
+    scale = 1.0 + torch.arange(3.0)[None, :, None, None, None]
+    x = torch.randn(8, 3, 4, 5, 5) * scale + offset
+    pn = FrameLayerNorm(4, "position", length=3)
+    assert isinstance(pn.norm, torch.nn.BatchNorm2d) and pn.norm.num_features == 12
+    out = pn(x)
+    # every (position, channel) is standardised over the batch and the grid
+    torch.testing.assert_close(out.mean(dim=(0, 3, 4)), torch.zeros(3, 4), atol=1e-5, rtol=0)
+    torch.testing.assert_close(out.var(dim=(0, 3, 4), unbiased=False), torch.ones(3, 4), atol=1e-3, rtol=0)
+    # shared statistics ("batch") keep the positions apart
+    shared = FrameLayerNorm(4, "batch")(x).mean(dim=(0, 2, 3, 4))
+    assert float(shared[2] - shared[0]) > 1.0
+    with pytest.raises(ValueError, match="windows of 3 frames"):
+        pn(torch.randn(2, 4, 4, 5, 5))
+    with pytest.raises(ValueError, match="needs the window length"):
+        FrameLayerNorm(4, "position")
+
+
+def test_generator_with_position_norm():
+    gen = ADATSCGenerator(1, (4, 4), 2, filters=(2, 2), n_heads=1, latent_dim=2, norm="position",
+                          sequence_length=3)
+    assert gen.encoder.stem_norm is not None
+    z, _, x_hat = gen(torch.randn(5, 3, 1, 4, 4))[:3]
+    assert x_hat.shape == (5, 3, 1, 4, 4)
+    # the embedding is standardised per window position across the batch
+    torch.testing.assert_close(z.mean(dim=0), torch.zeros(3, 2), atol=1e-5, rtol=0)
+    assert ADATSCGenerator(1, (4, 4), 2, filters=(2, 2), n_heads=1, latent_dim=2).encoder.stem_norm is None
