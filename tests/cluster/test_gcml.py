@@ -19,6 +19,7 @@ from skdsc._training_gcml import (
     within_cluster_neighbors,
 )
 from skdsc.cluster import GCML
+from skdsc.cluster._gcml import _he_init_
 from skdsc.losses import center_alignment_loss, center_ranking_loss, local_isometry_loss
 from skdsc.nn import AutoencoderWithHead, MLPAutoencoder, StudentTHead
 
@@ -279,8 +280,40 @@ def test_pickle_round_trip_drops_training_state(fitted, blobs):
     assert fitted.net_.target_ is None and fitted.net_.X_ is None
 
 
+# ------------------------------------------------------------------ init
+def test_he_init_keeps_the_signal_through_the_deep_autoencoder():
+    # the paper's d-500-500-500-2000-10 encoder: with PyTorch's default init the latent
+    # code hardly depends on the input (signal variance / 6 per ReLU layer); He keeps it
+    x = torch.randn(256, 64, generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    default = MLPAutoencoder(64, (500, 500, 500, 2000), 10)
+    torch.manual_seed(0)
+    he = _he_init_(MLPAutoencoder(64, (500, 500, 500, 2000), 10))
+    with torch.no_grad():
+        spread_default = float(default.encode(x).std(0).mean())
+        spread_he = float(he.encode(x).std(0).mean())
+    assert spread_default < 0.05
+    assert 0.3 < spread_he < 3.0
+    for layer in he.modules():
+        if isinstance(layer, torch.nn.Linear):
+            assert torch.all(layer.bias == 0)
+            assert abs(float(layer.weight.std()) / np.sqrt(2.0 / layer.in_features) - 1) < 0.1
+
+
+def test_weight_init_option(blobs, monkeypatch):
+    X = blobs[0][:60]
+    calls = []
+    monkeypatch.setattr("skdsc.cluster._gcml._he_init_", lambda m: calls.append(m) or m)
+    GCML(3, **{**FAST, "pretrain_epochs": 1, "max_epochs": 1}).fit(X)
+    assert len(calls) == 1 and isinstance(calls[0], MLPAutoencoder)
+    GCML(3, weight_init="torch", **{**FAST, "pretrain_epochs": 1, "max_epochs": 1}).fit(X)
+    assert len(calls) == 1
+
+
 def test_bad_parameters(blobs):
     X = blobs[0][:50]
+    with pytest.raises(ValueError, match="weight_init"):
+        GCML(3, **{**FAST, "weight_init": "xavier"}).fit(X)
     with pytest.raises(ValueError, match="init"):
         GCML(3, **{**FAST, "init": "umap"}).fit(X)
     with pytest.raises(ValueError, match="n_neighbors"):
