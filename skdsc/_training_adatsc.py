@@ -132,9 +132,9 @@ class ADATSCNet(StageNet):
        real and fake latents from the sampling layer, with ``optimizer2_`` on the
        bases only.
 
-    ``L_rec`` is the mean squared error divided by ``rec_scale`` (the fit passes
-    the mean squared input, so that ``L_rec`` starts near 1 whatever the units
-    of the field and its balance with the KL terms does not depend on them).
+    ``L_rec`` is the mean squared error divided by ``rec_scale``: the fit passes
+    ``1 / (variables x cells of a frame)``, which makes it the seed's squared
+    error summed over each frame and averaged over the frames of the batch.
     With ``adversarial=False`` the discriminator and ``L_adv`` are switched off
     (the ablation). The per-term losses are recorded in the history. ``crop``
     restricts the reconstruction loss to the unpadded grid.

@@ -6,12 +6,12 @@ from .heads import AutoencoderWithHead, StudentTHead, student_t_assignment
 __all__ = ["AutoencoderWithHead", "MLPAutoencoder", "StudentTHead", "make_mlp", "student_t_assignment"]
 from .scdsc import ConvPatchAutoencoder, ImagePatchDataset, SubspaceBasisHead, passthrough_collate, subspace_basis_assignment
 __all__ += ["ConvPatchAutoencoder", "ImagePatchDataset", "SubspaceBasisHead", "passthrough_collate", "subspace_basis_assignment"]
-from .adatsc import ADATSCGenerator, SubspaceSampler  # noqa: E402
+from .adatsc import ADATSCGenerator, PositionCentering, SubspaceSampler  # noqa: E402
 from .attention import BiTemporalGraphAttention, PatchEmbedding  # noqa: E402
 from .convlstm import ConvLSTM2d, ConvLSTMCell, ResidualTemporalBlock, SpatiotemporalDecoder, SpatiotemporalEncoder  # noqa: E402,E501
 from .discriminator import SubspaceDiscriminator, projection_residual_energy  # noqa: E402
 from .self_expressive import TemporalSelfExpressive, soft_threshold  # noqa: E402
-__all__ += ["ADATSCGenerator", "SubspaceSampler", "BiTemporalGraphAttention", "PatchEmbedding", "ConvLSTM2d", "ConvLSTMCell", "ResidualTemporalBlock", "SpatiotemporalDecoder", "SpatiotemporalEncoder", "SubspaceDiscriminator", "projection_residual_energy", "TemporalSelfExpressive", "soft_threshold"]  # noqa: E501
+__all__ += ["ADATSCGenerator", "PositionCentering", "SubspaceSampler", "BiTemporalGraphAttention", "PatchEmbedding", "ConvLSTM2d", "ConvLSTMCell", "ResidualTemporalBlock", "SpatiotemporalDecoder", "SpatiotemporalEncoder", "SubspaceDiscriminator", "projection_residual_energy", "TemporalSelfExpressive", "soft_threshold"]  # noqa: E501
 from .cae import ClusteringAutoencoderModule, PrototypePatchAutoencoder, PrototypeHead  # noqa: E402
 __all__ += ["ClusteringAutoencoderModule", "PrototypePatchAutoencoder", "PrototypeHead"]
 from .multimodal import MultimodalAutoencoder, MultimodalDSCModule, SelfExpressiveLayer

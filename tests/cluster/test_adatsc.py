@@ -227,3 +227,15 @@ def test_batchnorm_statistics_are_refreshed_on_all_windows():
     z = model.transform(X)
     assert np.all(np.abs(z.mean(axis=0)) < 0.3)
     assert np.all((z.std(axis=0) > 0.5) & (z.std(axis=0) < 1.5))
+
+
+def test_reconstruction_term_is_the_squared_error_summed_over_each_frame():
+    # a 6 x 5 grid is padded to 8 x 8: the padding must count neither in the sum nor in the average
+    X, _ = _field(grid=(6, 5))
+    model = ADATSCClustering(n_clusters=2, **{**TINY, "max_epochs": 1}).fit(X)
+    net = model.net_
+    frames = model._frames(X)[:4][None]  # one window (1, 4, C, 8, 8)
+    out = net.module_.eval()(frames)
+    direct = ((out[2][..., :6, :5] - frames[..., :6, :5]) ** 2).sum(dim=(2, 3, 4)).mean()
+    loss, parts, _, _ = net.generator_loss(out, frames)
+    torch.testing.assert_close(parts["rec"], direct, rtol=1e-5, atol=1e-7)

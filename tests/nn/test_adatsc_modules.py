@@ -318,6 +318,41 @@ def test_generator_with_position_norm():
     assert gen.encoder.stem_norm is not None
     z, _, x_hat = gen(torch.randn(5, 3, 1, 4, 4))[:3]
     assert x_hat.shape == (5, 3, 1, 4, 4)
-    # the embedding is standardised per window position across the batch
+    # the embedding is centred per window position across the batch
     torch.testing.assert_close(z.mean(dim=0), torch.zeros(3, 2), atol=1e-5, rtol=0)
     assert ADATSCGenerator(1, (4, 4), 2, filters=(2, 2), n_heads=1, latent_dim=2).encoder.stem_norm is None
+
+
+def test_position_centering_keeps_the_relative_spread_of_directions():
+    from skdsc._training_adatsc import refresh_batchnorm
+    from skdsc.nn import PositionCentering
+
+    torch.manual_seed(0)
+    spread = torch.tensor([4.0, 1.0, 0.25])  # a strong direction and two weak ones
+    offset = torch.arange(2.0)[None, :, None] * 10.0  # a different offset at each window position
+    x = torch.randn(400, 2, 3) * spread + offset
+    norm = PositionCentering(2, 3)
+    out = norm(x)
+    torch.testing.assert_close(out.mean(dim=0), torch.zeros(2, 3), atol=1e-5, rtol=0)
+    var = out.var(dim=0, unbiased=False)
+    # one scale per position: the average variance is 1, the ratios between directions are kept
+    torch.testing.assert_close(var.mean(dim=1), torch.ones(2), atol=1e-4, rtol=0)
+    ratio = var / var[:, :1]
+    expected = (x.var(dim=0, unbiased=False) / x.var(dim=0, unbiased=False)[:, :1])
+    torch.testing.assert_close(ratio, expected, atol=1e-5, rtol=1e-5)
+    assert float(ratio[0, 2]) < 0.01  # a BatchNorm would have made it 1
+    # evaluation uses the running statistics: after an exact refresh, the population's
+    # (the running variance is the unbiased one, as a BatchNorm's: a factor 400/399 apart)
+    norm.reset_running_stats()
+    norm.momentum = None
+    norm(x)
+    norm.eval()
+    torch.testing.assert_close(norm(x), out * (399 / 400) ** 0.5, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="expected"):
+        norm(torch.randn(4, 3, 3))
+    # refresh_batchnorm finds it like any BatchNorm
+    gen = ADATSCGenerator(1, (4, 4), 2, filters=(2, 2), n_heads=1, latent_dim=2, norm="position",
+                          sequence_length=3)
+    assert isinstance(gen.embed_norm, PositionCentering)
+    refresh_batchnorm(gen, torch.randn(10, 1, 4, 4), 3, 4)
+    assert gen.embed_norm.momentum is None and int(gen.embed_norm.num_batches_tracked) == 2
