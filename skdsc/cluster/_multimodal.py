@@ -230,8 +230,16 @@ class MultimodalDSC(BaseDeepClusterer):
         ``sqrt(w'_m)``), the share of each cluster among them being
         ``predict_proba``. Only used after ``fit``; can be changed on a fitted
         estimator.
+    refine : {"neighbors"} or None, default=None
+        Optional step after the seed's spectral clustering (not part of the
+        seed): each training sample takes the majority label of its
+        ``n_neighbors`` nearest other training codes (its own label counts half
+        a vote, so ties keep it). The spectral labels are kept in
+        ``spectral_labels_``. It smooths labels that disagree with their whole
+        latent neighbourhood, and makes ``labels_`` consistent with
+        ``predict_rule="neighbors"`` (see Notes for measured effects).
     n_neighbors : int, default=10
-        Neighbours of the ``"neighbors"`` rule.
+        Neighbours of the ``"neighbors"`` rule and of ``refine="neighbors"``.
     max_epochs : int, default=100
         Full-batch epochs of the self-expressive stage (a CPU-friendly default;
         DSC-Net trains longer on small sets).
@@ -250,7 +258,10 @@ class MultimodalDSC(BaseDeepClusterer):
     Attributes
     ----------
     labels_ : ndarray of shape (n_samples,)
-        Spectral clustering of the learned affinity.
+        Spectral clustering of the learned affinity (after the neighbour vote
+        with ``refine="neighbors"``).
+    spectral_labels_ : ndarray of shape (n_samples,)
+        The spectral clustering before the vote (only with ``refine="neighbors"``).
     coef_ : ndarray of shape (n_samples, n_samples)
         The learned self-expressive coefficients ``C`` (zero diagonal), float32.
     affinity_ : ndarray of shape (n_samples, n_samples)
@@ -323,6 +334,7 @@ class MultimodalDSC(BaseDeepClusterer):
         "power": [Interval(Real, 0, None, closed="neither")],
         "max_memory_gb": [Interval(Real, 0, None, closed="neither"), None],
         "predict_rule": [StrOptions({"affinity", "neighbors"})],
+        "refine": [StrOptions({"neighbors"}), None],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
     }
 
@@ -347,6 +359,7 @@ class MultimodalDSC(BaseDeepClusterer):
         power=3.5,
         max_memory_gb=8.0,
         predict_rule="affinity",
+        refine=None,
         n_neighbors=10,
         max_epochs=100,
         pretrain_epochs=100,
@@ -375,6 +388,7 @@ class MultimodalDSC(BaseDeepClusterer):
         self.power = power
         self.max_memory_gb = max_memory_gb
         self.predict_rule = predict_rule
+        self.refine = refine
         self.n_neighbors = n_neighbors
         self.max_epochs = max_epochs
         self.pretrain_epochs = pretrain_epochs
@@ -545,7 +559,28 @@ class MultimodalDSC(BaseDeepClusterer):
         self.affinity_ = affinity.astype(np.float32)
         self.train_codes_ = np.hstack(self._codes_and_recons(X)[0])
         self._set_predict_projection(se_w, basis)
+        if self.refine == "neighbors":
+            self.spectral_labels_ = self.labels_
+            self.labels_ = self._refine_by_neighbors(self.labels_)
         return self
+
+    def _refine_by_neighbors(self, labels):
+        """One majority vote of each training code's ``n_neighbors`` nearest other codes.
+
+        The sample's own label counts half a vote, so it is kept on ties.
+        """
+        n = self.train_codes_.shape[0]
+        k = min(self.n_neighbors, n - 1)
+        if k < 1:
+            return labels
+        Z = self.train_codes_.astype(np.float64) * self._code_scaling(self._selfexp_w)
+        idx = NearestNeighbors(n_neighbors=k + 1).fit(Z).kneighbors(Z, return_distance=False)
+        # drop each sample itself (normally the first neighbour; duplicates may reorder)
+        others = np.array([row[row != i][:k] for i, row in enumerate(idx)])
+        votes = np.zeros((n, self.n_clusters))
+        np.add.at(votes, (np.repeat(np.arange(n), k), labels[others].ravel()), 1.0)
+        votes[np.arange(n), labels] += 0.5
+        return votes.argmax(axis=1).astype(np.int64)
 
     # -------------------------------------------------------------- outputs
     def _autoencoder(self):

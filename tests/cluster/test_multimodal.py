@@ -337,3 +337,30 @@ def test_cuda_fit_predicts_on_cpu_after_pickle(images):
     clone = pickle.loads(pickle.dumps(est))
     clone.net_.module_.to("cpu")
     np.testing.assert_array_equal(clone.predict(Xs), est.predict(Xs))
+
+
+def test_neighbour_refinement_relabels_a_sample_against_its_whole_neighbourhood(fitted, images):
+    import copy
+
+    est = copy.deepcopy(fitted)
+    n, dim = est.train_codes_.shape
+    rng = np.random.RandomState(0)
+    truth = np.repeat([0, 1, 2], n // 3)
+    codes = rng.normal(scale=0.1, size=(n, dim))
+    codes[:, 0] += 10.0 * truth  # three tight, far-apart groups
+    est.train_codes_ = codes.astype(np.float32)
+    noisy = truth.copy()
+    noisy[[0, 20]] = [1, 2]  # two samples labelled against their group
+    refined = est.set_params(n_neighbors=5)._refine_by_neighbors(noisy)
+    np.testing.assert_array_equal(refined, truth)
+    # a sample whose two neighbours disagree (labels 1 and 2) keeps its own label 2, not the lower 1
+    three = np.array([[0.0], [1.0], [-1.0]]) * np.ones((1, dim))
+    est.train_codes_ = three.astype(np.float32)
+    np.testing.assert_array_equal(est.set_params(n_neighbors=2)._refine_by_neighbors(np.array([2, 1, 2])),
+                                  [2, 2, 2])
+    # fitting with refine keeps the spectral labels and, on these easy clusters, changes nothing
+    Xs, y = images
+    ref = MultimodalDSC(3, random_state=0, refine="neighbors", **FAST).fit(Xs)
+    np.testing.assert_array_equal(ref.spectral_labels_, fitted.labels_)
+    assert adjusted_rand_score(y, ref.labels_) == pytest.approx(1.0)
+    assert not hasattr(fitted, "spectral_labels_")
