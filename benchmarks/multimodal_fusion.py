@@ -16,7 +16,7 @@ neighbour vote after the spectral clustering (``affinity+refine``, not part of t
 seed; reported apart), KMeans on the concatenated standardised
 views and scikit-learn's ``SpectralClustering`` (nearest-neighbour affinity) on
 the same concatenation. ACC (Hungarian), NMI and ARI, mean and std over seeds.
-Held-out prediction: affinity fusion fitted on 80 % of the samples, ``predict`` on
+Held-out prediction: affinity fusion fitted on 80 % of the samples, ``predict`` (default rule) on
 the other 20 %, accuracy with the cluster -> class map of the training labels.
 
 CPU settings (2 shared cores): 20 pretraining and 20 self-expressive epochs,

@@ -165,9 +165,18 @@ class MultimodalDSC(BaseDeepClusterer):
     with ``labels_`` on 99 % and is better on the UCI digits, but generalises worse
     from the image codes (code dimension above ``n``: 0.035-0.05 below training
     accuracy on the synthetic set, 0.17 on the 60-sample test set), so it was not
-    adopted. ``predict_rule="neighbors"`` replaces the rule by a vote of the nearest
-    training codes; both are measured on held-out samples in
-    ``benchmarks/results/multimodal_predict.md``.
+    adopted. ``predict_rule="neighbors"`` (the default) replaces the rule by a
+    vote of the nearest training codes; both are measured on held-out samples in
+    ``benchmarks/results/multimodal_predict.md`` (80/20 splits, 3 seeds): on the
+    UCI digits the coefficient rule reaches 0.875 held-out against 0.938
+    training accuracy, the neighbour vote 0.971. That the neighbour vote beats
+    the training labels themselves says that some spectral labels disagree
+    with their whole latent neighbourhood; ``refine="neighbors"`` relabels
+    those training samples by the same vote (training accuracy 0.938 -> 0.961
+    on the UCI digits, 0.946 -> 0.960 on the synthetic modalities; held-out
+    within 0.02 of it on every seed). It is off by default because it is not
+    part of the seed's method and can absorb a genuine cluster smaller than
+    about ``n_neighbors / 2`` samples.
 
     Parameters
     ----------
@@ -222,7 +231,7 @@ class MultimodalDSC(BaseDeepClusterer):
     max_memory_gb : float or None, default=8.0
         Refuse to fit when :func:`estimate_fit_memory` exceeds it; None disables
         the check.
-    predict_rule : {"affinity", "neighbors"}, default="affinity"
+    predict_rule : {"neighbors", "affinity"}, default="neighbors"
         How ``predict`` assigns new samples: ``"affinity"`` the coefficient rule
         described above (ridge coefficients, Nyström extension of the affinity,
         vote by affinity mass); ``"neighbors"`` the labels of the ``n_neighbors``
@@ -237,7 +246,8 @@ class MultimodalDSC(BaseDeepClusterer):
         a vote, so ties keep it). The spectral labels are kept in
         ``spectral_labels_``. It smooths labels that disagree with their whole
         latent neighbourhood, and makes ``labels_`` consistent with
-        ``predict_rule="neighbors"`` (see Notes for measured effects).
+        ``predict_rule="neighbors"`` (see Notes for the measured effects and
+        the risk to very small clusters).
     n_neighbors : int, default=10
         Neighbours of the ``"neighbors"`` rule and of ``refine="neighbors"``.
     max_epochs : int, default=100
@@ -358,7 +368,7 @@ class MultimodalDSC(BaseDeepClusterer):
         subspace_dim=10,
         power=3.5,
         max_memory_gb=8.0,
-        predict_rule="affinity",
+        predict_rule="neighbors",
         refine=None,
         n_neighbors=10,
         max_epochs=100,
@@ -670,7 +680,7 @@ class MultimodalDSC(BaseDeepClusterer):
         return super()._sample_info(X[0] if _is_modality_list(X) else X)
 
     def predict(self, X):
-        """Cluster of each new sample by the coefficient-mass vote (see the class docstring).
+        """Cluster of each new sample by ``predict_rule`` (see the class docstring).
 
         Parameters
         ----------
