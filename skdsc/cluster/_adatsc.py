@@ -169,6 +169,12 @@ class ADATSCClustering(BaseDeepClusterer):
         regimes persist over many steps that mean already holds the regime
         pattern, so the decoder reconstructs it without ``z_t`` and the
         embedding keeps only the fast weather noise (see Notes).
+    recurrent_decoder : bool, default=False
+        ConvLSTM up-paths in the decoder, as the seed's (True), or per-frame
+        convolutions (False, default): a recurrent decoder carries what persists
+        over the window from earlier steps, so ``z_t`` after the first step
+        need not hold it (see Notes). Ignored by the ``"cnn-lstm"`` encoder,
+        whose decoder is per-frame anyway.
     norm : {"position", "layer", "batch"}, default="position"
         Normalisation inside the encoder and decoder blocks and of ``z_t``:
         BatchNorm with separate statistics per window position (default; ``z_t``
@@ -286,6 +292,14 @@ class ADATSCClustering(BaseDeepClusterer):
       all windows after each training stage.
     * *No decoder skips by default* (``skip_connections=False``): with them
       the same run gave ARI 0.17, without them 0.50.
+    * *Per-frame decoder by default* (``recurrent_decoder=False``). With the
+      seed's ConvLSTM decoder, the decoder's state carries what persists over a
+      window from its first step, so only the first step's ``z_t`` had to hold
+      the regime: KMeans on ``z_t`` after pretraining (seed 1) gave ARI 0.62 at
+      window position 0 but 0.42, 0.37 and 0.36 at positions 1-3. With a
+      per-frame decoder the positions agree (0.50-0.56) and the full fit
+      (30 + 10 epochs) reached 0.72 / 0.57 / 0.78 on seeds 0-2 against
+      0.70 / 0.47 / 0.45, in about half the time.
     * *The embedding is centred, not standardised* (with ``norm="position"``):
       ``z_t`` is centred per window position and all its features share one
       scale per position (:class:`~skdsc.nn.PositionCentering`). A BatchNorm
@@ -351,6 +365,7 @@ class ADATSCClustering(BaseDeepClusterer):
         "bottleneck": [StrOptions(set(BOTTLENECKS))],
         "adversarial": ["boolean"],
         "skip_connections": ["boolean"],
+        "recurrent_decoder": ["boolean"],
         "norm": [StrOptions({"layer", "batch", "position"})],
         "refine": [StrOptions({"spectral"}), None],
         "scaling": [StrOptions({"minmax"}), None],
@@ -393,6 +408,7 @@ class ADATSCClustering(BaseDeepClusterer):
         bottleneck="bitgat",
         adversarial=True,
         skip_connections=False,
+        recurrent_decoder=False,
         norm="position",
         refine=None,
         scaling="minmax",
@@ -437,6 +453,7 @@ class ADATSCClustering(BaseDeepClusterer):
         self.bottleneck = bottleneck
         self.adversarial = adversarial
         self.skip_connections = skip_connections
+        self.recurrent_decoder = recurrent_decoder
         self.norm = norm
         self.refine = refine
         self.scaling = scaling
@@ -589,7 +606,7 @@ class ADATSCClustering(BaseDeepClusterer):
                 self.grid_shape_[2], tuple(frames.shape[2:]), self.n_clusters, filters, self.kernel_size,
                 self.patch_size, self.latent_dim, self.n_heads, self.alpha, self.encoder, self.bottleneck,
                 self.skip_connections, self.se_shrink, True, self.se_sigma_t, self.se_assignment_weighting,
-                self.norm, length,
+                self.norm, length, self.recurrent_decoder and self.encoder == "convlstm",
             )
             gen.use_se = False  # self-expression only after the warm-up
             gen.temperature = float(self.tau_start)

@@ -126,6 +126,9 @@ class ADATSCGenerator(nn.Module):
         per-timestep vector.
     skip_connections : bool, default=True
         U-Net skip connections from the encoder stages below the top level.
+    recurrent_decoder : bool or None, default=None
+        ConvLSTM up-paths in the decoder (True) or per-frame convolutions
+        (False); None mirrors the encoder (recurrent with ``"convlstm"``).
     se_shrink, se_exclude_self, se_sigma_t, se_assignment_weighting
         Passed to :class:`TemporalSelfExpressive`.
     norm : {"layer", "batch", "position"}, default="layer"
@@ -165,7 +168,7 @@ class ADATSCGenerator(nn.Module):
     def __init__(self, in_channels, grid_shape, n_clusters, filters=(64, 128, 256, 512), kernel_size=3,
                  patch_size=2, latent_dim=32, n_heads=4, alpha=1.0, encoder="convlstm", bottleneck="bitgat",
                  skip_connections=True, se_shrink=0.05, se_exclude_self=True, se_sigma_t=None,
-                 se_assignment_weighting=False, norm="layer", sequence_length=None):
+                 se_assignment_weighting=False, norm="layer", sequence_length=None, recurrent_decoder=None):
         super().__init__()
         if encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {ENCODERS}, got {encoder!r}")
@@ -202,7 +205,8 @@ class ADATSCGenerator(nn.Module):
         self.self_expressive = TemporalSelfExpressive(
             latent_dim, se_shrink, se_exclude_self, se_sigma_t, se_assignment_weighting)
         self.to_top = nn.Linear(3 * latent_dim, top * self.top_shape[1] * self.top_shape[2])
-        self.decoder = SpatiotemporalDecoder(in_channels, filters, kernel_size, recurrent, skip_connections,
+        recurrent_decoder = recurrent if recurrent_decoder is None else bool(recurrent_decoder)
+        self.decoder = SpatiotemporalDecoder(in_channels, filters, kernel_size, recurrent_decoder, skip_connections,
                                              norm=norm, length=sequence_length)
         self.temperature = 1.0
         self.use_se = True

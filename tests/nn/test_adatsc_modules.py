@@ -356,3 +356,33 @@ def test_position_centering_keeps_the_relative_spread_of_directions():
     assert isinstance(gen.embed_norm, PositionCentering)
     refresh_batchnorm(gen, torch.randn(10, 1, 4, 4), 3, 4)
     assert gen.embed_norm.momentum is None and int(gen.embed_norm.num_batches_tracked) == 2
+
+
+def test_decoder_recurrence_is_chosen_independently_of_the_encoder():
+    from skdsc.nn.convlstm import ConvLSTM2d, FrameConv2d
+
+    def kinds(gen):
+        return {type(m) for m in gen.decoder.ups}
+
+    base = dict(filters=(2, 4), n_heads=1, latent_dim=2)
+    assert kinds(ADATSCGenerator(1, (4, 4), 2, **base)) == {ConvLSTM2d}  # mirrors the ConvLSTM encoder
+    per_frame = ADATSCGenerator(1, (4, 4), 2, recurrent_decoder=False, skip_connections=False, **base)
+    assert kinds(per_frame) == {FrameConv2d}
+    assert any(isinstance(m, ConvLSTM2d) for m in per_frame.encoder.modules())
+    assert kinds(ADATSCGenerator(1, (4, 4), 2, encoder="cnn-lstm", **base)) == {FrameConv2d}
+    # a per-frame decoder reconstructs each step from that step's code alone
+    x = torch.randn(2, 3, 1, 4, 4)
+    per_frame.eval()
+    with torch.no_grad():
+        z, _, _, _, _, z_bar = per_frame(x)
+        code = torch.cat([z, torch.zeros_like(z), z_bar[:, None].expand_as(z)], dim=-1)
+        top = per_frame.to_top(code).reshape(2, 3, *per_frame.top_shape)
+        changed = top.clone()
+        changed[:, 0] += 1.0  # perturb step 0 only
+        a, b = per_frame.decoder(top, []), per_frame.decoder(changed, [])
+    assert not torch.allclose(a[:, 0], b[:, 0])
+    torch.testing.assert_close(a[:, 1:], b[:, 1:])
+    # whereas a ConvLSTM decoder carries step 0 into the later steps
+    recurrent = ADATSCGenerator(1, (4, 4), 2, skip_connections=False, **base).eval()
+    with torch.no_grad():
+        assert not torch.allclose(recurrent.decoder(top, [])[:, 1:], recurrent.decoder(changed, [])[:, 1:])
