@@ -325,9 +325,9 @@ def patches_to_grid(
     representative of its centre. With patches labelled by their majority
     planted region (a perfect patch clusterer) on
     ``make_spatiotemporal_regimes(n_regions=4)`` maps, 8 x 8 patches, stride
-    2, the map's ARI is 0.85 (32 x 32 grid) / 0.93 (68 x 66) with uniform
-    weights and 0.92 / 0.97 with Gaussian weights, ``sigma = 2``
-    (``benchmarks/cae_planted_regions.py``, part ``vote``). An array of shape
+    2, the map's ARI is 0.85 (32 x 32 grid) / 0.94 (68 x 66) with uniform
+    weights and 0.91 / 0.96 with Gaussian weights, ``sigma = 2`` (3 data
+    seeds, ``benchmarks/cae_planted_regions.py``). An array of shape
     ``(ph, pw)`` gives the weights directly.
 
     Parameters

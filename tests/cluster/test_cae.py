@@ -12,8 +12,10 @@ from sklearn.metrics import adjusted_rand_score
 from skdsc._training_cae import CAENet
 from skdsc.cluster import ClusteringAutoencoder, cluster_patches_to_map
 from skdsc.cluster._cae import _parse_years, _year_mask
+from skdsc.datasets import make_spatiotemporal_regimes
 from skdsc.losses import sinkhorn_knopp
 from skdsc.nn import ClusteringAutoencoderModule, PrototypePatchAutoencoder, PrototypeHead
+from skdsc.preprocessing import patches_to_grid
 
 FAST = dict(conv_channels=(4, 8), latent_dim=16, proj_dim=32, pretrain_epochs=4, max_epochs=4,
             batch_size=32, queue_length=64, random_state=0)
@@ -204,7 +206,8 @@ def test_patch_to_map_against_direct_vote():
     da = xr.DataArray(field, dims=("time", "lat", "lon"),
                       coords={"time": time, "lat": np.linspace(45, 46, H), "lon": np.linspace(12, 14, W)})
     res = cluster_patches_to_map(da, KMeans(3, n_init=2, random_state=0), patch_size=4, stride=2,
-                                 train_years="2001-2003", test_years=[2004, 2005])
+                                 train_years="2001-2003", test_years=[2004, 2005],
+                                 vote_weighting="uniform")
     assert list(res.train_years) == [2001, 2002, 2003]
     maps = res.maps
     assert maps["label_train"].dims == ("lat", "lon")
@@ -220,6 +223,85 @@ def test_patch_to_map_against_direct_vote():
     # per-month min-max scaling was fitted on the training years only
     stacked = field.reshape(5, 12, H, W)[:3]
     np.testing.assert_allclose(res.scaler.scaler_.data_max_, stacked.max(axis=(0, 2, 3)), rtol=1e-6)
+
+
+def test_patch_to_map_gaussian_vote_is_the_default():
+    rng = np.random.default_rng(4)
+    field = rng.gamma(2.0, size=(12 * 3, 12, 12))
+    field[:, :, 6:] *= 3.0
+    res = cluster_patches_to_map(field, KMeans(3, n_init=2, random_state=0), patch_size=4,
+                                 stride=2)
+    assert res.maps.attrs["vote_weighting"] == "gaussian"
+    lm, share = patches_to_grid(res.patch_labels_train, res.extractor.origins_, (12, 12), 4,
+                                n_clusters=3, weighting="gaussian", sigma=1.0)
+    np.testing.assert_array_equal(res.maps["label_train"].values, lm)
+    np.testing.assert_allclose(res.maps["membership_train"].values, share, equal_nan=True)
+
+
+def _planted(seed=1, n_regions=3):
+    X, _, regions = make_spatiotemporal_regimes(
+        n_times=120, grid_shape=(32, 32), n_variables=1, n_regions=n_regions, season_length=12,
+        random_state=seed)
+    return X[..., 0], regions
+
+
+def test_pattern_map_against_direct_computation():
+    field, _ = _planted()
+    res = cluster_patches_to_map(field, KMeans(7, n_init=2, random_state=0), patch_size=6,
+                                 stride=2, train_years=slice(0, 7), test_years=[8, 9],
+                                 n_clusters=3, random_state=0)
+    maps = res.maps
+    assert set(maps.data_vars) == {"label_train", "membership_train", "pattern_membership_train",
+                                   "label_test", "membership_test", "pattern_membership_test"}
+    assert maps.sizes["pattern"] == 7 and maps.sizes["cluster"] == 3
+    for split in ("train", "test"):
+        labels = getattr(res, f"patch_labels_{split}")
+        n_years = 8 if split == "train" else 2
+        origins = res.extractor.patch_origins(np.zeros((n_years, 32, 32, 12)))
+        _, share = patches_to_grid(labels, origins, (32, 32), 6, n_clusters=7,
+                                   weighting="gaussian")
+        np.testing.assert_allclose(maps[f"pattern_membership_{split}"].values, share,
+                                   equal_nan=True)
+        valid = np.isfinite(share).all(-1)
+        if split == "train":  # k-means of the cells' square-root histograms
+            km = KMeans(3, n_init=10, random_state=0).fit(np.sqrt(share[valid]))
+            onehot = np.eye(3)[km.labels_]
+            ptc = share[valid].T @ onehot
+            ptc /= ptc.sum(1, keepdims=True)
+            np.testing.assert_allclose(res.pattern_to_cluster, ptc)
+        lm = maps[f"label_{split}"].values
+        np.testing.assert_array_equal(lm[valid], km.predict(np.sqrt(share[valid])))
+        assert (lm[~valid] == -1).all()
+        member = maps[f"membership_{split}"].values
+        np.testing.assert_allclose(member[valid], share[valid] @ ptc)
+        np.testing.assert_allclose(member[valid].sum(-1), 1.0)
+        assert np.isnan(member[~valid]).all()
+
+
+def test_pattern_map_beats_the_vote_when_years_vary():
+    # 3 planted regions; a patch of one year carries that year's regimes and the weather:
+    # k-means straight into 3 clusters + vote misses the regions, 12 patterns -> 3 do not
+    field, regions = _planted(seed=1)
+    ok = regions >= 0
+    vote = cluster_patches_to_map(field, KMeans(3, n_init=4, random_state=0), patch_size=6,
+                                  stride=2).maps["label_train"].values
+    pattern = cluster_patches_to_map(field, KMeans(12, n_init=4, random_state=0), patch_size=6,
+                                     stride=2, n_clusters=3, random_state=0)
+    pmap = pattern.maps["label_train"].values
+    ari_vote = adjusted_rand_score(regions[ok], vote[ok])
+    ari_pattern = adjusted_rand_score(regions[ok], pmap[ok])
+    assert ari_pattern > 0.85
+    assert ari_pattern > ari_vote + 0.15
+
+
+def test_pattern_map_errors():
+    field, _ = _planted()
+    with pytest.raises(ValueError, match="at least as many"):
+        cluster_patches_to_map(field, KMeans(2, n_init=1), patch_size=6, n_clusters=3)
+    with pytest.raises(ValueError, match="n_clusters must be"):
+        cluster_patches_to_map(field, KMeans(2, n_init=1), patch_size=6, n_clusters=0)
+    with pytest.raises(ValueError, match="vote_weighting"):
+        cluster_patches_to_map(field, KMeans(2, n_init=1), patch_size=6, vote_weighting="box")
 
 
 def test_patch_to_map_with_cae_and_numpy_field():
@@ -245,7 +327,7 @@ def test_cli_registration():
     spec = get_method("cae")
     assert spec.input == "patches"
     flags = [flag for flag, _ in spec.cli_options]
-    assert flags == ["--patch-size", "--stride", "--train-years", "--test-years"]
+    assert flags == ["--patch-size", "--stride", "--train-years", "--test-years", "--patterns"]
     rng = np.random.default_rng(2)
     da = xr.DataArray(rng.gamma(2.0, size=(36, 8, 8)), dims=("time", "lat", "lon"))
     opts = SimpleNamespace(patch_size=4, stride=2, train_years="0-1", test_years="2")
@@ -254,3 +336,9 @@ def test_cli_registration():
     np.testing.assert_array_equal(out["cluster"], out["label_test"])
     assert out["membership"].dims == ("lat", "lon", "cluster_index")
     assert out["cluster"].dims == ("lat", "lon")
+    opts = SimpleNamespace(patch_size=4, stride=2, train_years="0-1", test_years="2", patterns=5,
+                           seed=0)
+    out = spec.run(KMeans(2, n_init=2, random_state=0), da, opts)
+    assert out["membership"].sizes["cluster_index"] == 2
+    assert "pattern" not in out.dims
+    assert set(np.unique(out["cluster"])) <= {0, 1}
