@@ -29,13 +29,13 @@ def _patches(n_per=40, shape=(4, 4, 3), levels=(0.0, 1.0, 2.0), seed=0):
 
 
 # ------------------------------------------------------------------ the stage
-def _net(alpha=0.3, queue_length=0):
+def _net(alpha=0.3, queue_length=0, n_groups=0):
     torch.manual_seed(0)
     module = ClusteringAutoencoderModule(
         PrototypePatchAutoencoder((4, 4, 2), (4, 8), 6), PrototypeHead(6, 5, 3), temperature=0.1)
     return CAENet(module=module, criterion=torch.nn.MSELoss, alpha=alpha, epsilon=0.2,
                   sinkhorn_iterations=3, queue_length=queue_length, max_epochs=1, batch_size=8,
-                  train_split=None).initialize()
+                  train_split=None, n_groups=n_groups).initialize()
 
 
 def test_stage_loss_is_alpha_rmse_plus_ce():
@@ -70,6 +70,60 @@ def test_stage_queue_feeds_sinkhorn():
     q_alone = sinkhorn_knopp(y2[2], 0.2, 3)
     torch.testing.assert_close(q, q_alone)
     assert not torch.allclose(q_with, q_alone)
+
+
+def test_stage_group_targets_are_the_previous_epochs_group_sinkhorn():
+    net = _net(alpha=0.3, n_groups=4)
+    net.history.new_epoch()
+    net.history.new_batch()
+    x = torch.randn(12, 4, 4, 2)
+    groups = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2])  # group 3 has no sample
+    y_pred = net.module_(x)
+    _, x_hat, scores, proba, _ = y_pred
+    rmse = torch.sqrt(((x_hat - x) ** 2).mean())
+    # first epoch: no group target yet, the sample's own Sinkhorn-Knopp target
+    loss = net.get_loss(y_pred, groups, X=x, training=True)
+    q = sinkhorn_knopp(scores, 0.2, 3)
+    ce = -(q * torch.log(proba)).sum(1).mean()
+    assert loss.item() == pytest.approx((0.3 * rmse + 0.7 * ce).item(), rel=1e-5)
+    net.on_epoch_end(net)
+    # the group target: Sinkhorn-Knopp of the groups' mean scores; NaN for the empty group
+    mean = torch.stack([scores[groups == g].mean(0) for g in range(3)]).detach().double()
+    expected = sinkhorn_knopp(mean, 0.2, 3).double()
+    torch.testing.assert_close(net.group_target_[:3], expected)
+    assert torch.isnan(net.group_target_[3]).all()
+    # next epoch: each sample is trained towards its group's target
+    loss = net.get_loss(y_pred, groups, X=x, training=True)
+    t = expected[groups].float()
+    ce = -(t * torch.log(proba)).sum(1).mean()
+    assert loss.item() == pytest.approx((0.3 * rmse + 0.7 * ce).item(), rel=1e-5)
+    # a sample of the group no one saw keeps its own target; validation never uses groups
+    loss_new = net.get_loss(y_pred, torch.full((12,), 3), X=x, training=False)
+    q = sinkhorn_knopp(scores, 0.2, 3)
+    ce = -(q * torch.log(proba)).sum(1).mean()
+    assert loss_new.item() == pytest.approx((0.3 * rmse + 0.7 * ce).item(), rel=1e-5)
+
+
+def test_fit_with_groups():
+    X, _ = _patches()
+    groups = np.arange(len(X)) % 10
+    cae = ClusteringAutoencoder(n_clusters=3, **FAST).fit(X, groups=groups * 7)
+    assert cae.net_.n_groups == 10  # relabelled to 0..9
+    assert cae.net_.group_target_.shape == (10, 3)
+    assert ClusteringAutoencoder(n_clusters=3, **FAST).fit(X).net_.n_groups == 0
+    with pytest.raises(ValueError, match="groups must have shape"):
+        ClusteringAutoencoder(n_clusters=3, **FAST).fit(X, groups=groups[:-1])
+
+
+def test_patch_to_map_passes_patch_locations_as_groups():
+    rng = np.random.default_rng(1)
+    field = rng.gamma(2.0, size=(12 * 3, 10, 10)).astype(np.float32)
+    res = cluster_patches_to_map(field, ClusteringAutoencoder(n_clusters=2, **FAST),
+                                 patch_size=4, stride=2)
+    assert res.estimator.net_.n_groups == 4 * 4  # 4 x 4 patch locations, 3 years each
+    res = cluster_patches_to_map(field, ClusteringAutoencoder(n_clusters=2, **FAST),
+                                 patch_size=4, stride=2, share_years=False)
+    assert res.estimator.net_.n_groups == 0
 
 
 def test_stage_keeps_prototypes_on_sphere():
