@@ -6,7 +6,12 @@ The study of seed 001 clusters 8 x 8 patches of yearly stacks of monthly
 precipitation maps with a clustering autoencoder (CAE), maps each grid cell to the
 most frequent cluster of the patches covering it, and compares the map with
 k-medoids of the grid cells' series under the Kolmogorov-Smirnov (KS) and the
-correlation distance.
+correlation distance. Here the CAE sorts the patches into ``4 K`` patterns and
+the grid cells are clustered into ``K`` by the mixture of patterns that covers
+them over the years (the *pattern map* of
+:func:`~skdsc.cluster.cluster_patches_to_map`), which maps planted regions far
+better than ``K`` patch clusters and a majority vote
+(``benchmarks/results/cae_planted_regions.md``).
 
 Here the same workflow runs on a real field shipped with the ``eofs`` package
 (optional extra, ``pip install eofs``): 65 winter (DJF) means of the 500 hPa
@@ -19,7 +24,8 @@ planted regions (:func:`skdsc.datasets.make_spatiotemporal_regimes`) is used
 instead, with the seed's 12-month stacks.
 
 Panels: the CAE map of the training and of the test period, the CAE fuzzy
-membership of each cluster (share of the covering patches), and the KS and
+membership of each cluster (share of the covering patches whose pattern belongs
+to the cluster), and the KS and
 correlation k-medoids maps of the grid-cell series.
 """
 
@@ -50,11 +56,13 @@ except ImportError:
 
 # %%
 # The CAE workflow: stacks, per-channel min-max scaling, 8 x 8 patches with
-# stride 2, fit on the training period, predict the test period, vote back.
+# stride 2, fit on the training period (the patches of one place in different
+# years share their clustering target), predict the test period, vote the 4 K
+# patterns back onto the grid and cluster the cells into K.
 # Fewer epochs than the defaults keep the example quick on a CPU.
-cae = ClusteringAutoencoder(K, pretrain_epochs=15, max_epochs=30, random_state=0)
+cae = ClusteringAutoencoder(4 * K, pretrain_epochs=15, max_epochs=30, random_state=0)
 res = cluster_patches_to_map(field.values, cae, patch_size=8, stride=2, period=period,
-                             train_years=train, test_years=test)
+                             train_years=train, test_years=test, n_clusters=K, random_state=0)
 maps = res.maps
 
 # %%

@@ -263,6 +263,34 @@ class ChannelScaler(TransformerMixin, BaseEstimator):
         return tags
 
 
+def _vote_weights(weighting, sigma, patch_size):
+    """Per-cell weights ``(ph, pw)`` of a patch's vote (see :func:`patches_to_grid`)."""
+    ph, pw = patch_size
+    if isinstance(weighting, str):
+        if weighting == "uniform":
+            return np.ones((ph, pw))
+        if weighting != "gaussian":
+            raise ValueError(
+                f"weighting must be 'uniform', 'gaussian' or an array of shape {(ph, pw)}, "
+                f"got {weighting!r}."
+            )
+        if sigma is None:
+            sr, sc = ph / 4.0, pw / 4.0
+        else:
+            sr, sc = (sigma, sigma) if isinstance(sigma, Real) else tuple(sigma)
+        if not all(isinstance(v, Real) and np.isfinite(v) and v > 0 for v in (sr, sc)):
+            raise ValueError(f"sigma must be a positive number or pair of numbers, got {sigma!r}.")
+        dr = np.arange(ph) - (ph - 1) / 2.0
+        dc = np.arange(pw) - (pw - 1) / 2.0
+        return np.exp(-dr[:, None] ** 2 / (2 * sr**2) - dc[None, :] ** 2 / (2 * sc**2))
+    w = np.asarray(weighting, dtype=np.float64)
+    if w.shape != (ph, pw):
+        raise ValueError(f"weighting array has shape {w.shape}, expected the patch size {(ph, pw)}.")
+    if not np.all(np.isfinite(w)) or (w < 0).any() or not (w > 0).any():
+        raise ValueError("weighting must be finite, non-negative and not all zero.")
+    return w
+
+
 # --------------------------------------------------------------------------- #
 # Majority vote of patch labels onto grid cells
 # --------------------------------------------------------------------------- #
@@ -275,6 +303,8 @@ def patches_to_grid(
     mask=None,
     coords=None,
     chunk_size=16384,
+    weighting="uniform",
+    sigma=None,
 ):
     """Vote patch labels back onto the grid cells they cover.
 
@@ -284,6 +314,21 @@ def patches_to_grid(
     samples (e.g. the years of seed 001) are pooled: the sample index in
     ``origins`` is ignored, only the row/column offsets matter, so a cell's vote
     collects every patch of every sample that covers it.
+
+    ``weighting`` says how much a patch's vote counts at each cell it covers.
+    ``"uniform"`` (seed 001) gives every covered cell the same weight 1, so a
+    cell next to a region boundary gets as many votes from patches that mostly
+    lie in the neighbouring region as from patches centred on it.
+    ``"gaussian"`` multiplies the vote by ``exp(-d_r^2 / (2 sigma_r^2) - d_c^2 /
+    (2 sigma_c^2))``, ``d`` the row/column offset of the cell from the patch
+    centre: a patch's label describes the patch as a whole and is most
+    representative of its centre. With patches labelled by their majority
+    planted region (a perfect patch clusterer) on
+    ``make_spatiotemporal_regimes(n_regions=4)`` maps, 8 x 8 patches, stride
+    2, the map's ARI is 0.85 (32 x 32 grid) / 0.94 (68 x 66) with uniform
+    weights and 0.91 / 0.96 with Gaussian weights, ``sigma = 2`` (3 data
+    seeds, ``benchmarks/cae_planted_regions.py``). An array of shape
+    ``(ph, pw)`` gives the weights directly.
 
     Parameters
     ----------
@@ -309,6 +354,13 @@ def patches_to_grid(
         these coordinates (and a ``cluster`` dimension for the memberships).
     chunk_size : int, default=16384
         Number of patches accumulated at once (bounds the memory of the vote).
+    weighting : {"uniform", "gaussian"} or array-like of shape (ph, pw), default="uniform"
+        Weight of a patch's vote at each of its cells, see above (non-negative,
+        not all zero; a cell that only zero weights reach counts as uncovered).
+    sigma : float or pair of float, default=None
+        Standard deviation in cells of the ``"gaussian"`` weights along rows and
+        columns; ``None`` means a quarter of the patch size (2 for 8 x 8
+        patches). Ignored otherwise.
 
     Returns
     -------
@@ -316,9 +368,9 @@ def patches_to_grid(
         Majority label of each cell. Ties are broken towards the smallest label.
         Cells covered by no patch and masked cells are -1.
     memberships : ndarray of float of shape (n_lat, n_lon, n_clusters)
-        Fuzzy memberships: the share of the votes of the covering patches that
-        went to each cluster; rows sum to 1 on valid cells and are NaN on
-        uncovered or masked cells.
+        Fuzzy memberships: the (weighted) share of the votes of the covering
+        patches that went to each cluster; rows sum to 1 on valid cells and are
+        NaN on uncovered or masked cells.
 
     Examples
     --------
@@ -331,6 +383,10 @@ def patches_to_grid(
            [0, 0, 1, 1]])
     >>> share[:, 1, 1]
     array([0.5, 0.5])
+    >>> w = [[1.0, 0.0], [1.0, 0.0]]                  # a patch only votes for its left column
+    >>> patches_to_grid([0, 1, 1], origins, (2, 4), patch_size=2, weighting=w)[0]
+    array([[ 0,  1,  1, -1],
+           [ 0,  1,  1, -1]])
     """
     ph, pw = _pair(patch_size, "patch_size")
     grid_shape = tuple(int(s) for s in grid_shape)
@@ -383,6 +439,8 @@ def patches_to_grid(
     else:
         raise ValueError("patch_labels must be 1D (hard labels) or 2D (soft assignments).")
 
+    cell_w = _vote_weights(weighting, sigma, (ph, pw)).ravel()  # (ph*pw,)
+    uniform = bool(np.all(cell_w == 1.0))
     n_cells = n_lat * n_lon
     votes = np.zeros(n_cells * k, dtype=np.float64)
     offsets = (np.arange(ph)[:, None] * n_lon + np.arange(pw)[None, :]).ravel()
@@ -393,11 +451,12 @@ def patches_to_grid(
         if soft:
             flat_cells = cells.ravel()
             for j in range(k):  # loop over clusters (few), never over patches
-                w = np.repeat(labels[sl, j], ph * pw)
+                w = (labels[sl, j][:, None] * cell_w[None, :]).ravel()
                 votes[j::k] += np.bincount(flat_cells, weights=w, minlength=n_cells)
         else:
             idx = cells * k + labels[sl][:, None]
-            votes += np.bincount(idx.ravel(), minlength=votes.size)
+            w = None if uniform else np.broadcast_to(cell_w, idx.shape).ravel()
+            votes += np.bincount(idx.ravel(), weights=w, minlength=votes.size)
     votes = votes.reshape(n_lat, n_lon, k)
     total = votes.sum(axis=-1)
     invalid = total <= 0
@@ -670,7 +729,8 @@ class PatchExtractor(TransformerMixin, BaseEstimator):
             np.nan_to_num(patches, copy=False, nan=self.fill_value)
         return patches
 
-    def labels_to_grid(self, patch_labels, origins=None, n_clusters=None):
+    def labels_to_grid(self, patch_labels, origins=None, n_clusters=None, weighting="uniform",
+                       sigma=None):
         """Majority vote of patch labels onto the fitted grid (see :func:`patches_to_grid`).
 
         Patches of all samples are pooled; land cells (``mask_``) and uncovered
@@ -684,6 +744,10 @@ class PatchExtractor(TransformerMixin, BaseEstimator):
             Their origins; ``None`` means ``origins_`` (the patches of the fit data).
         n_clusters : int, default=None
             Number of clusters, see :func:`patches_to_grid`.
+        weighting : {"uniform", "gaussian"} or array-like of shape (ph, pw), default="uniform"
+            Weight of a patch's vote at each of its cells, see :func:`patches_to_grid`.
+        sigma : float or pair of float, default=None
+            Width of the ``"gaussian"`` weights (default a quarter of the patch size).
 
         Returns
         -------
@@ -695,7 +759,7 @@ class PatchExtractor(TransformerMixin, BaseEstimator):
         origins = self.origins_ if origins is None else origins
         return patches_to_grid(
             patch_labels, origins, self.grid_shape_, self.patch_size_, n_clusters=n_clusters,
-            mask=self.mask_, coords=self.grid_coords_,
+            mask=self.mask_, coords=self.grid_coords_, weighting=weighting, sigma=sigma,
         )
 
     def __sklearn_tags__(self):

@@ -12,8 +12,10 @@ from sklearn.metrics import adjusted_rand_score
 from skdsc._training_cae import CAENet
 from skdsc.cluster import ClusteringAutoencoder, cluster_patches_to_map
 from skdsc.cluster._cae import _parse_years, _year_mask
+from skdsc.datasets import make_spatiotemporal_regimes
 from skdsc.losses import sinkhorn_knopp
 from skdsc.nn import ClusteringAutoencoderModule, PrototypePatchAutoencoder, PrototypeHead
+from skdsc.preprocessing import patches_to_grid
 
 FAST = dict(conv_channels=(4, 8), latent_dim=16, proj_dim=32, pretrain_epochs=4, max_epochs=4,
             batch_size=32, queue_length=64, random_state=0)
@@ -27,13 +29,13 @@ def _patches(n_per=40, shape=(4, 4, 3), levels=(0.0, 1.0, 2.0), seed=0):
 
 
 # ------------------------------------------------------------------ the stage
-def _net(alpha=0.3, queue_length=0):
+def _net(alpha=0.3, queue_length=0, n_groups=0):
     torch.manual_seed(0)
     module = ClusteringAutoencoderModule(
         PrototypePatchAutoencoder((4, 4, 2), (4, 8), 6), PrototypeHead(6, 5, 3), temperature=0.1)
     return CAENet(module=module, criterion=torch.nn.MSELoss, alpha=alpha, epsilon=0.2,
                   sinkhorn_iterations=3, queue_length=queue_length, max_epochs=1, batch_size=8,
-                  train_split=None).initialize()
+                  train_split=None, n_groups=n_groups).initialize()
 
 
 def test_stage_loss_is_alpha_rmse_plus_ce():
@@ -68,6 +70,60 @@ def test_stage_queue_feeds_sinkhorn():
     q_alone = sinkhorn_knopp(y2[2], 0.2, 3)
     torch.testing.assert_close(q, q_alone)
     assert not torch.allclose(q_with, q_alone)
+
+
+def test_stage_group_targets_are_the_previous_epochs_group_sinkhorn():
+    net = _net(alpha=0.3, n_groups=4)
+    net.history.new_epoch()
+    net.history.new_batch()
+    x = torch.randn(12, 4, 4, 2)
+    groups = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2])  # group 3 has no sample
+    y_pred = net.module_(x)
+    _, x_hat, scores, proba, _ = y_pred
+    rmse = torch.sqrt(((x_hat - x) ** 2).mean())
+    # first epoch: no group target yet, the sample's own Sinkhorn-Knopp target
+    loss = net.get_loss(y_pred, groups, X=x, training=True)
+    q = sinkhorn_knopp(scores, 0.2, 3)
+    ce = -(q * torch.log(proba)).sum(1).mean()
+    assert loss.item() == pytest.approx((0.3 * rmse + 0.7 * ce).item(), rel=1e-5)
+    net.on_epoch_end(net)
+    # the group target: Sinkhorn-Knopp of the groups' mean scores; NaN for the empty group
+    mean = torch.stack([scores[groups == g].mean(0) for g in range(3)]).detach().double()
+    expected = sinkhorn_knopp(mean, 0.2, 3).double()
+    torch.testing.assert_close(net.group_target_[:3], expected)
+    assert torch.isnan(net.group_target_[3]).all()
+    # next epoch: each sample is trained towards its group's target
+    loss = net.get_loss(y_pred, groups, X=x, training=True)
+    t = expected[groups].float()
+    ce = -(t * torch.log(proba)).sum(1).mean()
+    assert loss.item() == pytest.approx((0.3 * rmse + 0.7 * ce).item(), rel=1e-5)
+    # a sample of the group no one saw keeps its own target; validation never uses groups
+    loss_new = net.get_loss(y_pred, torch.full((12,), 3), X=x, training=False)
+    q = sinkhorn_knopp(scores, 0.2, 3)
+    ce = -(q * torch.log(proba)).sum(1).mean()
+    assert loss_new.item() == pytest.approx((0.3 * rmse + 0.7 * ce).item(), rel=1e-5)
+
+
+def test_fit_with_groups():
+    X, _ = _patches()
+    groups = np.arange(len(X)) % 10
+    cae = ClusteringAutoencoder(n_clusters=3, **FAST).fit(X, groups=groups * 7)
+    assert cae.net_.n_groups == 10  # relabelled to 0..9
+    assert cae.net_.group_target_.shape == (10, 3)
+    assert ClusteringAutoencoder(n_clusters=3, **FAST).fit(X).net_.n_groups == 0
+    with pytest.raises(ValueError, match="groups must have shape"):
+        ClusteringAutoencoder(n_clusters=3, **FAST).fit(X, groups=groups[:-1])
+
+
+def test_patch_to_map_passes_patch_locations_as_groups():
+    rng = np.random.default_rng(1)
+    field = rng.gamma(2.0, size=(12 * 3, 10, 10)).astype(np.float32)
+    res = cluster_patches_to_map(field, ClusteringAutoencoder(n_clusters=2, **FAST),
+                                 patch_size=4, stride=2)
+    assert res.estimator.net_.n_groups == 4 * 4  # 4 x 4 patch locations, 3 years each
+    res = cluster_patches_to_map(field, ClusteringAutoencoder(n_clusters=2, **FAST),
+                                 patch_size=4, stride=2, share_years=False)
+    assert res.estimator.net_.n_groups == 0
 
 
 def test_stage_keeps_prototypes_on_sphere():
@@ -204,7 +260,8 @@ def test_patch_to_map_against_direct_vote():
     da = xr.DataArray(field, dims=("time", "lat", "lon"),
                       coords={"time": time, "lat": np.linspace(45, 46, H), "lon": np.linspace(12, 14, W)})
     res = cluster_patches_to_map(da, KMeans(3, n_init=2, random_state=0), patch_size=4, stride=2,
-                                 train_years="2001-2003", test_years=[2004, 2005])
+                                 train_years="2001-2003", test_years=[2004, 2005],
+                                 vote_weighting="uniform")
     assert list(res.train_years) == [2001, 2002, 2003]
     maps = res.maps
     assert maps["label_train"].dims == ("lat", "lon")
@@ -220,6 +277,85 @@ def test_patch_to_map_against_direct_vote():
     # per-month min-max scaling was fitted on the training years only
     stacked = field.reshape(5, 12, H, W)[:3]
     np.testing.assert_allclose(res.scaler.scaler_.data_max_, stacked.max(axis=(0, 2, 3)), rtol=1e-6)
+
+
+def test_patch_to_map_gaussian_vote_is_the_default():
+    rng = np.random.default_rng(4)
+    field = rng.gamma(2.0, size=(12 * 3, 12, 12))
+    field[:, :, 6:] *= 3.0
+    res = cluster_patches_to_map(field, KMeans(3, n_init=2, random_state=0), patch_size=4,
+                                 stride=2)
+    assert res.maps.attrs["vote_weighting"] == "gaussian"
+    lm, share = patches_to_grid(res.patch_labels_train, res.extractor.origins_, (12, 12), 4,
+                                n_clusters=3, weighting="gaussian", sigma=1.0)
+    np.testing.assert_array_equal(res.maps["label_train"].values, lm)
+    np.testing.assert_allclose(res.maps["membership_train"].values, share, equal_nan=True)
+
+
+def _planted(seed=1, n_regions=3):
+    X, _, regions = make_spatiotemporal_regimes(
+        n_times=120, grid_shape=(32, 32), n_variables=1, n_regions=n_regions, season_length=12,
+        random_state=seed)
+    return X[..., 0], regions
+
+
+def test_pattern_map_against_direct_computation():
+    field, _ = _planted()
+    res = cluster_patches_to_map(field, KMeans(7, n_init=2, random_state=0), patch_size=6,
+                                 stride=2, train_years=slice(0, 7), test_years=[8, 9],
+                                 n_clusters=3, random_state=0)
+    maps = res.maps
+    assert set(maps.data_vars) == {"label_train", "membership_train", "pattern_membership_train",
+                                   "label_test", "membership_test", "pattern_membership_test"}
+    assert maps.sizes["pattern"] == 7 and maps.sizes["cluster"] == 3
+    for split in ("train", "test"):
+        labels = getattr(res, f"patch_labels_{split}")
+        n_years = 8 if split == "train" else 2
+        origins = res.extractor.patch_origins(np.zeros((n_years, 32, 32, 12)))
+        _, share = patches_to_grid(labels, origins, (32, 32), 6, n_clusters=7,
+                                   weighting="gaussian")
+        np.testing.assert_allclose(maps[f"pattern_membership_{split}"].values, share,
+                                   equal_nan=True)
+        valid = np.isfinite(share).all(-1)
+        if split == "train":  # k-means of the cells' square-root histograms
+            km = KMeans(3, n_init=10, random_state=0).fit(np.sqrt(share[valid]))
+            onehot = np.eye(3)[km.labels_]
+            ptc = share[valid].T @ onehot
+            ptc /= ptc.sum(1, keepdims=True)
+            np.testing.assert_allclose(res.pattern_to_cluster, ptc)
+        lm = maps[f"label_{split}"].values
+        np.testing.assert_array_equal(lm[valid], km.predict(np.sqrt(share[valid])))
+        assert (lm[~valid] == -1).all()
+        member = maps[f"membership_{split}"].values
+        np.testing.assert_allclose(member[valid], share[valid] @ ptc)
+        np.testing.assert_allclose(member[valid].sum(-1), 1.0)
+        assert np.isnan(member[~valid]).all()
+
+
+def test_pattern_map_beats_the_vote_when_years_vary():
+    # 3 planted regions; a patch of one year carries that year's regimes and the weather:
+    # k-means straight into 3 clusters + vote misses the regions, 12 patterns -> 3 do not
+    field, regions = _planted(seed=1)
+    ok = regions >= 0
+    vote = cluster_patches_to_map(field, KMeans(3, n_init=4, random_state=0), patch_size=6,
+                                  stride=2).maps["label_train"].values
+    pattern = cluster_patches_to_map(field, KMeans(12, n_init=4, random_state=0), patch_size=6,
+                                     stride=2, n_clusters=3, random_state=0)
+    pmap = pattern.maps["label_train"].values
+    ari_vote = adjusted_rand_score(regions[ok], vote[ok])
+    ari_pattern = adjusted_rand_score(regions[ok], pmap[ok])
+    assert ari_pattern > 0.85
+    assert ari_pattern > ari_vote + 0.15
+
+
+def test_pattern_map_errors():
+    field, _ = _planted()
+    with pytest.raises(ValueError, match="at least as many"):
+        cluster_patches_to_map(field, KMeans(2, n_init=1), patch_size=6, n_clusters=3)
+    with pytest.raises(ValueError, match="n_clusters must be"):
+        cluster_patches_to_map(field, KMeans(2, n_init=1), patch_size=6, n_clusters=0)
+    with pytest.raises(ValueError, match="vote_weighting"):
+        cluster_patches_to_map(field, KMeans(2, n_init=1), patch_size=6, vote_weighting="box")
 
 
 def test_patch_to_map_with_cae_and_numpy_field():
@@ -245,7 +381,7 @@ def test_cli_registration():
     spec = get_method("cae")
     assert spec.input == "patches"
     flags = [flag for flag, _ in spec.cli_options]
-    assert flags == ["--patch-size", "--stride", "--train-years", "--test-years"]
+    assert flags == ["--patch-size", "--stride", "--train-years", "--test-years", "--patterns"]
     rng = np.random.default_rng(2)
     da = xr.DataArray(rng.gamma(2.0, size=(36, 8, 8)), dims=("time", "lat", "lon"))
     opts = SimpleNamespace(patch_size=4, stride=2, train_years="0-1", test_years="2")
@@ -254,3 +390,9 @@ def test_cli_registration():
     np.testing.assert_array_equal(out["cluster"], out["label_test"])
     assert out["membership"].dims == ("lat", "lon", "cluster_index")
     assert out["cluster"].dims == ("lat", "lon")
+    opts = SimpleNamespace(patch_size=4, stride=2, train_years="0-1", test_years="2", patterns=5,
+                           seed=0)
+    out = spec.run(KMeans(2, n_init=2, random_state=0), da, opts)
+    assert out["membership"].sizes["cluster_index"] == 2
+    assert "pattern" not in out.dims
+    assert set(np.unique(out["cluster"])) <= {0, 1}

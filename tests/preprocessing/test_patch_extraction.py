@@ -255,3 +255,74 @@ def test_vote_chunking_and_one_hot_soft_votes_agree_with_hard():
     np.testing.assert_array_equal(lm, lm_s)
     np.testing.assert_allclose(share, share_c)
     np.testing.assert_allclose(share, share_s)
+
+
+def _weighted_vote_loop(labels, origins, grid, ph, pw, k, weights):
+    """Direct computation of a weighted vote: one patch, one cell at a time."""
+    votes = np.zeros((*grid, k))
+    for lab, (r, c) in zip(labels, origins):
+        for i in range(ph):
+            for j in range(pw):
+                if np.ndim(lab):
+                    votes[r + i, c + j] += weights[i, j] * np.asarray(lab)
+                else:
+                    votes[r + i, c + j, lab] += weights[i, j]
+    total = votes.sum(-1)
+    with np.errstate(invalid="ignore"):
+        share = votes / total[..., None]
+    lm = np.where(total > 0, votes.argmax(-1), -1)
+    return lm, share
+
+
+@pytest.mark.parametrize("soft", [False, True])
+def test_gaussian_vote_against_direct_computation(soft):
+    rng = np.random.default_rng(3)
+    origins = np.stack([rng.integers(0, 10, 300), rng.integers(0, 8, 300)], axis=1)
+    labels = rng.integers(0, 3, 300)
+    if soft:
+        labels = rng.dirichlet(np.ones(3), 300)
+    lm, share = patches_to_grid(labels, origins, (14, 13), (5, 6), n_clusters=3,
+                                weighting="gaussian", sigma=(1.0, 2.0), chunk_size=37)
+    dr = np.arange(5) - 2.0
+    dc = np.arange(6) - 2.5
+    w = np.exp(-dr[:, None] ** 2 / 2.0 - dc[None, :] ** 2 / 8.0)
+    lm_ref, share_ref = _weighted_vote_loop(labels, origins, (14, 13), 5, 6, 3, w)
+    np.testing.assert_array_equal(lm, lm_ref)
+    np.testing.assert_allclose(share, share_ref)
+    # default sigma: a quarter of the patch size
+    lm_d, _ = patches_to_grid(labels, origins, (14, 13), (5, 6), n_clusters=3,
+                              weighting="gaussian")
+    w_d = np.exp(-dr[:, None] ** 2 / (2 * 1.25**2) - dc[None, :] ** 2 / (2 * 1.5**2))
+    np.testing.assert_array_equal(lm_d, _weighted_vote_loop(labels, origins, (14, 13), 5, 6, 3,
+                                                            w_d)[0])
+
+
+def test_centre_weighted_vote_splits_an_overlap_at_the_midpoint():
+    # two 1 x 4 patches overlapping on columns 2 and 3 of a 1 x 6 grid
+    origins = np.array([[0, 0], [0, 2]])
+    lm_u, share_u = patches_to_grid([0, 1], origins, (1, 6), (1, 4), n_clusters=2)
+    lm_g, share_g = patches_to_grid([0, 1], origins, (1, 6), (1, 4), n_clusters=2,
+                                    weighting="gaussian", sigma=1.0)
+    # uniform: the whole overlap is a tie, broken towards label 0
+    np.testing.assert_array_equal(lm_u, [[0, 0, 0, 0, 1, 1]])
+    np.testing.assert_allclose(share_u[0, 2:4], 0.5)
+    # Gaussian: each overlap cell goes to the patch whose centre (column 1.5 or 3.5) is nearer
+    np.testing.assert_array_equal(lm_g, [[0, 0, 0, 1, 1, 1]])
+    near, far = np.exp(-0.5**2 / 2), np.exp(-1.5**2 / 2)
+    np.testing.assert_allclose(share_g[0, 2], [near / (near + far), far / (near + far)])
+
+
+def test_vote_weighting_errors_and_zero_weights():
+    origins = np.array([[0, 0], [0, 1]])
+    with pytest.raises(ValueError, match="weighting must be"):
+        patches_to_grid([0, 1], origins, (1, 3), (1, 2), weighting="triangle")
+    with pytest.raises(ValueError, match="shape"):
+        patches_to_grid([0, 1], origins, (1, 3), (1, 2), weighting=np.ones((2, 2)))
+    with pytest.raises(ValueError, match="non-negative"):
+        patches_to_grid([0, 1], origins, (1, 3), (1, 2), weighting=[[1.0, -1.0]])
+    with pytest.raises(ValueError, match="sigma"):
+        patches_to_grid([0, 1], origins, (1, 3), (1, 2), weighting="gaussian", sigma=0.0)
+    # weights only on the right cell of each patch: column 0 is reached by none
+    lm, share = patches_to_grid([0, 1], origins, (1, 3), (1, 2), weighting=[[0.0, 1.0]])
+    np.testing.assert_array_equal(lm, [[-1, 0, 1]])
+    assert np.isnan(share[0, 0]).all()
