@@ -63,13 +63,13 @@ def test_center_ranking_loss_by_hand():
     diffs = np.array([5 - 3, 1 - 9, np.sqrt(18) - 6])
     expected = np.sqrt(2 * np.sum(diffs**2)) / 3
     loss = center_ranking_loss(mu, vx, kappa=3.0)
-    assert float(loss) == pytest.approx(expected, rel=1e-6)
+    assert float(loss.detach()) == pytest.approx(expected, rel=1e-6)
     loss.backward()
     assert torch.isfinite(mu.grad).all() and mu.grad.abs().sum() > 0
     # a mask drops a centre (e.g. an empty pseudo-cluster)
     masked = center_ranking_loss(mu, vx, 3.0, mask=torch.tensor([True, True, False]))
-    assert float(masked) == pytest.approx(np.sqrt(2 * 4) / 2, rel=1e-6)
-    assert float(center_ranking_loss(mu[:1], vx[:1])) == 0.0
+    assert float(masked.detach()) == pytest.approx(np.sqrt(2 * 4) / 2, rel=1e-6)
+    assert float(center_ranking_loss(mu[:1], vx[:1]).detach()) == 0.0
 
 
 
@@ -79,12 +79,14 @@ def test_center_ranking_loss_scaled_by_dim_by_hand():
     vx = torch.zeros(2, 8)
     vx[1, 0] = 4.0
     # 6 / sqrt(2) = 3 * 4 / sqrt(8): the scaled distances agree, the raw ones do not (6 vs 12)
-    assert float(center_ranking_loss(mu, vx, kappa=3.0, scale_by_dim=True)) == pytest.approx(0.0, abs=1e-6)
-    assert float(center_ranking_loss(mu, vx, kappa=3.0)) == pytest.approx(np.sqrt(2 * 36) / 2, rel=1e-6)
+    scaled = center_ranking_loss(mu, vx, kappa=3.0, scale_by_dim=True).detach()
+    assert float(scaled) == pytest.approx(0.0, abs=1e-6)
+    raw = center_ranking_loss(mu, vx, kappa=3.0).detach()
+    assert float(raw) == pytest.approx(np.sqrt(2 * 36) / 2, rel=1e-6)
     vx[1, 0] = 2.0  # kappa * 2 / sqrt(8) = 2.1213; 6 / sqrt(2) = 4.2426; two off-diagonal entries
     expected = np.sqrt(2 * (6 / np.sqrt(2) - 6 / np.sqrt(8)) ** 2) / 2
     loss = center_ranking_loss(mu, vx, kappa=3.0, scale_by_dim=True)
-    assert float(loss) == pytest.approx(expected, rel=1e-6)
+    assert float(loss.detach()) == pytest.approx(expected, rel=1e-6)
     loss.backward()
     # the centres are too far apart: a descent step pulls them together along the x axis;
     # loss = |r| / sqrt(2) with r = (mu1_x - mu0_x) / sqrt(2) - c, so dloss/dmu0_x = -1/2
