@@ -168,7 +168,7 @@ class GCMLNet(StageNet):
         self, *args, cluster_weight=0.1, rank_weight=1.0, lis_weight=1.0, align_weight=1.0,
         kappa=3.0, n_neighbors=5, warmup_epochs=10, continuation_epochs=150,
         clustering_loss=True, structure_losses=True, weight_continuation=True,
-        alternating=True, snapshot_epochs=(), **kwargs,
+        alternating=True, snapshot_epochs=(), rank_scale_by_dim=False, **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.cluster_weight = cluster_weight
@@ -184,6 +184,7 @@ class GCMLNet(StageNet):
         self.weight_continuation = weight_continuation
         self.alternating = alternating
         self.snapshot_epochs = snapshot_epochs
+        self.rank_scale_by_dim = rank_scale_by_dim
 
     # ------------------------------------------------------------ optimisers
     def initialize_optimizer(self, *args, **kwargs):
@@ -313,7 +314,8 @@ class GCMLNet(StageNet):
             loss = loss + self.alpha_ * part
         if self._structure_active():
             centers = self.module_.head.centers
-            rank = center_ranking_loss(centers, self.input_centers_, self.kappa, self.center_mask_)
+            rank = center_ranking_loss(centers, self.input_centers_, self.kappa, self.center_mask_,
+                                       scale_by_dim=self.rank_scale_by_dim)
             loss = loss + self.rank_weight * rank / self.n_batches_
             if not self.alternating:
                 loss = loss + self._batch_structure_loss(z, X, idx)

@@ -111,13 +111,16 @@ def local_isometry_loss(z_i, z_j, dist_x, input_dim, reduction="mean"):
     raise ValueError(f"unknown reduction {reduction!r}")
 
 
-def center_ranking_loss(centers, input_centers, kappa=3.0, mask=None):
+def center_ranking_loss(centers, input_centers, kappa=3.0, mask=None, scale_by_dim=False):
     """GCML's inter-manifold ranking loss ``L_rank`` on the learnable centres.
 
     ``|| D(mu) - kappa * D(v^X) ||_F / K``: ``D(.)`` is the matrix of Euclidean
     distances between centres, ``mu`` the learnable latent centres and ``v^X`` the
     input-space means of the pseudo-clusters (constants). Only ``mu`` receives a
-    gradient. ``K`` is the number of centres taking part.
+    gradient. ``K`` is the number of centres taking part. With
+    ``scale_by_dim=True`` the latent distances are divided by ``sqrt(m)`` and the
+    input distances by ``sqrt(D)``, the units of :func:`local_isometry_loss`:
+    ``|| D(mu) / sqrt(m) - kappa * D(v^X) / sqrt(D) ||_F / K``.
 
     Parameters
     ----------
@@ -129,6 +132,8 @@ def center_ranking_loss(centers, input_centers, kappa=3.0, mask=None):
         How far apart the manifolds are pushed, relative to the input space.
     mask : bool Tensor of shape (K,), optional
         Centres to use (e.g. the non-empty pseudo-clusters).
+    scale_by_dim : bool, default=False
+        Compare distances divided by the square roots of their dimensions.
 
     Examples
     --------
@@ -146,6 +151,9 @@ def center_ranking_loss(centers, input_centers, kappa=3.0, mask=None):
     dz = _pairwise_distances(centers)
     with torch.no_grad():
         dx = _pairwise_distances(input_centers.to(centers))
+    if scale_by_dim:
+        dz = dz / float(centers.shape[1]) ** 0.5
+        dx = dx / float(input_centers.shape[1]) ** 0.5
     return torch.linalg.norm(dz - kappa * dx) / n
 
 

@@ -63,14 +63,34 @@ def test_center_ranking_loss_by_hand():
     diffs = np.array([5 - 3, 1 - 9, np.sqrt(18) - 6])
     expected = np.sqrt(2 * np.sum(diffs**2)) / 3
     loss = center_ranking_loss(mu, vx, kappa=3.0)
-    assert float(loss) == pytest.approx(expected, rel=1e-6)
+    assert float(loss.detach()) == pytest.approx(expected, rel=1e-6)
     loss.backward()
     assert torch.isfinite(mu.grad).all() and mu.grad.abs().sum() > 0
     # a mask drops a centre (e.g. an empty pseudo-cluster)
     masked = center_ranking_loss(mu, vx, 3.0, mask=torch.tensor([True, True, False]))
-    assert float(masked) == pytest.approx(np.sqrt(2 * 4) / 2, rel=1e-6)
-    assert float(center_ranking_loss(mu[:1], vx[:1])) == 0.0
+    assert float(masked.detach()) == pytest.approx(np.sqrt(2 * 4) / 2, rel=1e-6)
+    assert float(center_ranking_loss(mu[:1], vx[:1]).detach()) == 0.0
 
+
+
+def test_center_ranking_loss_scaled_by_dim_by_hand():
+    # latent m = 2, input D = 8: D(mu) / sqrt(2) against kappa * D(v^X) / sqrt(8)
+    mu = torch.tensor([[0.0, 0.0], [6.0, 0.0]], requires_grad=True)
+    vx = torch.zeros(2, 8)
+    vx[1, 0] = 4.0
+    # 6 / sqrt(2) = 3 * 4 / sqrt(8): the scaled distances agree, the raw ones do not (6 vs 12)
+    scaled = center_ranking_loss(mu, vx, kappa=3.0, scale_by_dim=True).detach()
+    assert float(scaled) == pytest.approx(0.0, abs=1e-6)
+    raw = center_ranking_loss(mu, vx, kappa=3.0).detach()
+    assert float(raw) == pytest.approx(np.sqrt(2 * 36) / 2, rel=1e-6)
+    vx[1, 0] = 2.0  # kappa * 2 / sqrt(8) = 2.1213; 6 / sqrt(2) = 4.2426; two off-diagonal entries
+    expected = np.sqrt(2 * (6 / np.sqrt(2) - 6 / np.sqrt(8)) ** 2) / 2
+    loss = center_ranking_loss(mu, vx, kappa=3.0, scale_by_dim=True)
+    assert float(loss.detach()) == pytest.approx(expected, rel=1e-6)
+    loss.backward()
+    # the centres are too far apart: a descent step pulls them together along the x axis;
+    # loss = |r| / sqrt(2) with r = (mu1_x - mu0_x) / sqrt(2) - c, so dloss/dmu0_x = -1/2
+    np.testing.assert_allclose(mu.grad, [[-0.5, 0.0], [0.5, 0.0]], atol=1e-6)
 
 def test_center_alignment_loss_by_hand():
     mu = torch.tensor([[0.0, 0.0], [1.0, 1.0]])
@@ -310,12 +330,29 @@ def test_weight_init_option(blobs, monkeypatch):
     assert len(calls) == 1
 
 
+
+@pytest.mark.parametrize("rank_scaling, scaled", [("none", False), ("sqrt_dim", True)])
+def test_rank_scaling_option_reaches_the_loss(blobs, monkeypatch, rank_scaling, scaled):
+    X = blobs[0][:60]
+    seen = []
+    original = _training_gcml.center_ranking_loss
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("scale_by_dim"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_training_gcml, "center_ranking_loss", spy)
+    GCML(3, rank_scaling=rank_scaling, **{**FAST, "pretrain_epochs": 1, "max_epochs": 4}).fit(X)
+    assert seen and set(seen) == {scaled}
+
 def test_bad_parameters(blobs):
     X = blobs[0][:50]
     with pytest.raises(ValueError, match="weight_init"):
         GCML(3, **{**FAST, "weight_init": "xavier"}).fit(X)
     with pytest.raises(ValueError, match="init"):
         GCML(3, **{**FAST, "init": "umap"}).fit(X)
+    with pytest.raises(ValueError, match="rank_scaling"):
+        GCML(3, **{**FAST, "rank_scaling": "sqrt"}).fit(X)
     with pytest.raises(ValueError, match="n_neighbors"):
         GCML(3, n_neighbors=0, **FAST).fit(X)
     with pytest.raises(ValueError, match="n_clusters=60 must be <= n_samples=50"):
