@@ -364,3 +364,29 @@ def test_neighbour_refinement_relabels_a_sample_against_its_whole_neighbourhood(
     np.testing.assert_array_equal(ref.spectral_labels_, fitted.labels_)
     assert adjusted_rand_score(y, ref.labels_) == pytest.approx(1.0)
     assert not hasattr(fitted, "spectral_labels_")
+
+
+def test_cli_takes_modalities_from_npy_files_or_netcdf_variables(tmp_path, images):
+    from skdsc import cli
+
+    Xs, y = images
+    fast = ["--param", "conv_channels=(4, 6)", "--param", "conv_kernels=(3, 3)", "--param",
+            "conv_strides=(2, 1)", "--param", "latent_dim=4", "--param", "pretrain_epochs=2",
+            "--param", "max_epochs=2", "--param", "batch_size=16", "--param", "device='cpu'"]
+    paths = []
+    for i, X in enumerate(Xs):
+        paths.append(str(tmp_path / f"m{i}.npy"))
+        np.save(paths[-1], X[..., 0])
+    assert cli.main(["cluster", *paths, "--method", "multimodal", "--n-clusters", "3",
+                     "--output", str(tmp_path / "a.npy"), *fast]) == 0
+    assert np.load(tmp_path / "a.npy").shape == (len(y),)
+    ds = xr.Dataset({f"v{i}": (("time", f"y{i}", f"x{i}"), X[..., 0]) for i, X in enumerate(Xs)},
+                    coords={"time": np.arange(len(y)) + 10})
+    ds.to_netcdf(tmp_path / "m.nc")
+    assert cli.main(["cluster", str(tmp_path / "m.nc"), "--method", "multimodal", "--variables", "v0,v1",
+                     "--n-clusters", "3", "--output", str(tmp_path / "b.nc"), *fast]) == 0
+    out = xr.open_dataarray(tmp_path / "b.nc")
+    assert out.dims == ("time",) and list(out["time"].values) == list(range(10, 10 + len(y)))
+    # --variables needs exactly one netCDF input
+    assert cli.main(["cluster", str(tmp_path / "m.nc"), str(tmp_path / "m.nc"), "--method", "multimodal",
+                     "--variables", "v0,v1", "--n-clusters", "3", *fast]) != 0
