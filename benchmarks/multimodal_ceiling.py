@@ -32,7 +32,7 @@ from sklearn.cluster import SpectralClustering
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import machine, summarise, write_results  # noqa: E402
+from _common import machine, mean_std, summarise, write_results  # noqa: E402
 from multimodal_fusion import DEEP, SEEDS, load  # noqa: E402
 
 from skdsc.cluster import MultimodalDSC  # noqa: E402
@@ -67,7 +67,7 @@ def main():
         for seed in SEEDS:
             t0 = time.perf_counter()
             est = MultimodalDSC(K, random_state=seed, fusion="affinity", **DEEP).fit(views)
-            Z = (est.train_codes_.astype(np.float64) * est._code_scaling(est._selfexp_w)).T  # (d, n)
+            Z = est._scaled_codes().T  # (d, n)
             mu = est.lambda1 / est.lambda2_
             G = Z.T @ Z
             C_star = scipy.linalg.solve(G + mu * np.eye(G.shape[0]), G, assume_a="pos")
@@ -80,8 +80,7 @@ def main():
             print(data, rows[-1], f"{time.perf_counter() - t0:.0f} s", flush=True)
         payload[data] = rows
         s = {k: summarise([r[k] for r in rows]) for k in rows[0] if k != "seed"}
-        lines.append(f"| {data} | {s['acc_learned']['mean']:.4f} ± {s['acc_learned']['std']:.4f} | "
-                     f"{s['acc_exact']['mean']:.4f} ± {s['acc_exact']['std']:.4f} | "
+        lines.append(f"| {data} | {mean_std(s['acc_learned'])} | {mean_std(s['acc_exact'])} | "
                      f"{s['objective_learned']['mean']:.1f} | {s['objective_exact']['mean']:.1f} |")
         write_results("multimodal_ceiling", payload, "\n".join(lines) + "\n")
     print("\n".join(lines))

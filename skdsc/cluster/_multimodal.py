@@ -583,12 +583,11 @@ class MultimodalDSC(BaseDeepClusterer):
         k = min(self.n_neighbors, n - 1)
         if k < 1:
             return labels
-        Z = self.train_codes_.astype(np.float64) * self._code_scaling(self._selfexp_w)
+        Z = self._scaled_codes()
         idx = NearestNeighbors(n_neighbors=k + 1).fit(Z).kneighbors(Z, return_distance=False)
         # drop each sample itself (normally the first neighbour; duplicates may reorder)
         others = np.array([row[row != i][:k] for i, row in enumerate(idx)])
-        votes = np.zeros((n, self.n_clusters))
-        np.add.at(votes, (np.repeat(np.arange(n), k), labels[others].ravel()), 1.0)
+        votes = self._label_votes(others, labels)
         votes[np.arange(n), labels] += 0.5
         return votes.argmax(axis=1).astype(np.int64)
 
@@ -622,10 +621,28 @@ class MultimodalDSC(BaseDeepClusterer):
         dims = self._autoencoder().code_dims
         return np.concatenate([np.full(d, math.sqrt(w)) for d, w in zip(dims, se_w if len(dims) > 1 else se_w[:1])])
 
+    def _scaled_codes(self, codes=None):
+        """Codes in the self-expression metric: each code block times ``sqrt(w'_m)``.
+
+        ``codes``: the per-code arrays of some samples (a list) or one stacked
+        array; None: the training codes.
+        """
+        Z = self.train_codes_ if codes is None else codes
+        if isinstance(Z, (list, tuple)):
+            Z = np.hstack(Z)
+        return Z.astype(np.float64) * self._code_scaling(self._selfexp_w)
+
+    def _label_votes(self, neighbours, labels):
+        """``(n, K)`` counts of the ``labels`` of each row's ``neighbours`` (indices ``(n, k)``)."""
+        n, k = neighbours.shape
+        votes = np.zeros((n, self.n_clusters))
+        np.add.at(votes, (np.repeat(np.arange(n), k), labels[neighbours].ravel()), 1.0)
+        return votes
+
     def _set_predict_projection(self, se_w, basis):
         """What ``predict`` needs: the ridge map ``c = P z`` and the spectral basis of ``C``."""
         self._selfexp_w = se_w
-        Z = self.train_codes_.astype(np.float64) * self._code_scaling(se_w)
+        Z = self._scaled_codes()
         mu = self.lambda1 / self.lambda2_
         n, d = Z.shape
         if d <= n:  # c = Z (Z^T Z + mu I_d)^-1 z
@@ -642,7 +659,7 @@ class MultimodalDSC(BaseDeepClusterer):
         self._embedding = U.astype(np.float32)
 
     def _coefficients(self, codes):
-        Zq = np.hstack(codes).astype(np.float64) * self._code_scaling(self._selfexp_w)
+        Zq = self._scaled_codes(codes)
         return Zq @ self._predict_projection.T.astype(np.float64), Zq
 
     def _forward_arrays(self, X):
@@ -662,13 +679,10 @@ class MultimodalDSC(BaseDeepClusterer):
         return np.hstack(codes).astype(np.float32), proba
 
     def _neighbor_vote(self, codes):
-        scale = self._code_scaling(self._selfexp_w)
         k = min(self.n_neighbors, self.train_codes_.shape[0])
-        nn = NearestNeighbors(n_neighbors=k).fit(self.train_codes_.astype(np.float64) * scale)
-        idx = nn.kneighbors(np.hstack(codes).astype(np.float64) * scale, return_distance=False)
-        votes = np.zeros((idx.shape[0], self.n_clusters))
-        np.add.at(votes, (np.repeat(np.arange(idx.shape[0]), k), self.labels_[idx].ravel()), 1.0)
-        return votes / k
+        nn = NearestNeighbors(n_neighbors=k).fit(self._scaled_codes())
+        idx = nn.kneighbors(self._scaled_codes(codes), return_distance=False)
+        return self._label_votes(idx, self.labels_) / k
 
     def _outputs(self, X):
         X, info = self._prepare(X, reset=False)
@@ -714,7 +728,7 @@ class MultimodalDSC(BaseDeepClusterer):
         recon = sum(
             w * ((r - p) ** 2).sum(axis=1) for w, r, p in zip(self.recon_weights_, recons, parts)
         )
-        Z = self.train_codes_.astype(np.float64) * self._code_scaling(self._selfexp_w)
+        Z = self._scaled_codes()
         residual = ((Zq - coef @ Z) ** 2).sum(axis=1)
         loss = recon + self.lambda1 * (coef**2).sum(axis=1) + self.lambda2_ * residual
         return -float(np.mean(loss))
