@@ -46,6 +46,9 @@ class LabelCache:
 
     def put(self, key, labels):
         self.data[key] = np.asarray(labels)
+        self.save()
+
+    def save(self):
         RESULTS.mkdir(exist_ok=True)
         np.savez_compressed(self.path, **self.data)
 

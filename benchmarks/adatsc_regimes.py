@@ -111,6 +111,8 @@ def main():
     for other in args.merge_from:
         for key, value in LabelCache(other).data.items():
             cache.data.setdefault(key, value)
+    if args.merge_from:  # keep the merged labels: the parallel caches are temporary
+        cache.save()
     rows = {}
     for seed in args.seeds:
         X, y = make_spatiotemporal_regimes(random_state=seed)
