@@ -59,6 +59,11 @@ def summarise(values):
     return {"mean": float(arr.mean()), "std": float(arr.std()), "values": arr.tolist()}
 
 
+def mean_std(summary, spec=".4f"):
+    """``"mean ± std"`` of a :func:`summarise` result, both in the format ``spec``."""
+    return f"{summary['mean']:{spec}} ± {summary['std']:{spec}}"
+
+
 def machine():
     import torch
 

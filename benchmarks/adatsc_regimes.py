@@ -50,7 +50,7 @@ from sklearn.preprocessing import MinMaxScaler  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import LabelCache, machine, summarise, write_results  # noqa: E402
+from _common import LabelCache, machine, mean_std, summarise, write_results  # noqa: E402
 
 from skdsc.cluster import DEC, IDEC, ADATSCClustering  # noqa: E402
 from skdsc.cluster._adatsc import DEMO_PARAMS  # noqa: E402
@@ -146,8 +146,8 @@ def main():
                "deep_tabular_params": DEEP_TABULAR, "machine": machine(), "results": summary}
     lines = ["| method | ARI | NMI | fit time (s) |", "|---|---|---|---|"]
     for m, s in summary.items():
-        lines.append(f"| {m} | {s['ari']['mean']:.3f} ± {s['ari']['std']:.3f} | "
-                     f"{s['nmi']['mean']:.3f} ± {s['nmi']['std']:.3f} | {s['time_s']['mean']:.0f} |")
+        lines.append(f"| {m} | {mean_std(s['ari'], '.3f')} | {mean_std(s['nmi'], '.3f')} | "
+                     f"{s['time_s']['mean']:.0f} |")
     md = (f"# A-DATSC on make_spatiotemporal_regimes (seeds {args.seeds}; ablations seeds "
           f"{args.ablation_seeds})\n\n"
           f"A-DATSC settings (all variants): `{BENCH_PARAMS}` (small widths for CPU; seed default "

@@ -66,7 +66,7 @@ from sklearn.metrics import adjusted_rand_score
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import LabelCache, machine, summarise, write_results  # noqa: E402
+from _common import LabelCache, machine, mean_std, summarise, write_results  # noqa: E402
 
 from skdsc.cluster import ClusteringAutoencoder, cluster_patches_to_map  # noqa: E402
 from skdsc.datasets import make_spatiotemporal_regimes  # noqa: E402
@@ -274,7 +274,7 @@ def main(part):
         return
 
     def fmt(d):
-        return f"{d['mean']:.3f} ± {d['std']:.3f}"
+        return mean_std(d, ".3f")
 
     md = [f"# CAE on planted-region fields ({GRID[0]}x{GRID[1]}, {N_YEARS} years, k={K})", "",
           f"ARI of the grid-cell map against the planted regions, mean ± std over data seeds "

@@ -21,7 +21,7 @@ from sklearn.cluster import KMeans
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import LabelCache, load_dataset, machine, summarise, write_results  # noqa: E402
+from _common import LabelCache, load_dataset, machine, mean_std, summarise, write_results  # noqa: E402
 
 from skdsc.cluster import DEC, IDEC  # noqa: E402
 
@@ -77,8 +77,7 @@ def report(cache, args):
             tm = summarise([float(cache.get(k + "|time")) for k in keys])
             payload["results"][f"{ds}|{method}"] = {"acc": acc, "nmi": nm, "fit_time_s": tm}
             rows.append(
-                f"| {ds} | {method} | {acc['mean']:.3f} ± {acc['std']:.3f} | "
-                f"{nm['mean']:.3f} ± {nm['std']:.3f} | {tm['mean']:.0f} |"
+                f"| {ds} | {method} | {mean_std(acc, '.3f')} | {mean_std(nm, '.3f')} | {tm['mean']:.0f} |"
             )
     md = (
         f"# IDEC / DEC vs KMeans (mean ± std over seeds {args.seeds})\n\n"

@@ -40,7 +40,7 @@ from sklearn.cluster import KMeans, SpectralClustering
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import LabelCache, machine, summarise, write_results  # noqa: E402
+from _common import LabelCache, machine, mean_std, summarise, write_results  # noqa: E402
 from multimodal_data import UCI_VIEWS, load_uci_multifeature, standardise  # noqa: E402
 
 from skdsc.cluster import MultimodalDSC  # noqa: E402
@@ -184,7 +184,7 @@ def report(args, name, y, K, results, times, heldout, not_applicable):
         "| --- | --- | --- | --- | --- |",
     ]
     for m, s in summary.items():
-        cells = [f"{s[k]['mean']:.4f} ± {s[k]['std']:.4f}" for k in ("acc", "nmi", "ari")]
+        cells = [mean_std(s[k]) for k in ("acc", "nmi", "ari")]
         label = f"{m}{' (best single)' if m == best_single else ''}"
         lines.append(f"| {label} | {len(s['acc']['values'])} | " + " | ".join(cells) + " |")
     for m, why in not_applicable.items():

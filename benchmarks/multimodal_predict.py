@@ -24,7 +24,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import machine, summarise, write_results  # noqa: E402
+from _common import machine, mean_std, summarise, write_results  # noqa: E402
 from multimodal_fusion import DEEP, SEEDS, load  # noqa: E402
 
 from skdsc.cluster import MultimodalDSC  # noqa: E402
@@ -69,9 +69,8 @@ def main():
             held = summarise([r["heldout_acc"] for r in rows[rule]])
             gap = summarise([r["gap"] for r in rows[rule]])
             worst = max(abs(r["gap"]) for r in rows[rule])
-            lines.append(f"| {data} | {rule} | {tr_acc['mean']:.4f} ± {tr_acc['std']:.4f} | "
-                         f"{held['mean']:.4f} ± {held['std']:.4f} | {gap['mean']:+.4f} ± {gap['std']:.4f} | "
-                         f"{worst:.4f} |")
+            lines.append(f"| {data} | {rule} | {mean_std(tr_acc)} | {mean_std(held)} | "
+                         f"{gap['mean']:+.4f} ± {gap['std']:.4f} | {worst:.4f} |")
         write_results("multimodal_predict", payload, "\n".join(lines) + "\n")
     print("\n".join(lines))
 
