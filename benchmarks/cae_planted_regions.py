@@ -32,7 +32,7 @@ seed's vote (row "perfect patch labels" below gives both grids). For each data s
 Stability (data seed 0): the CAE pattern map fitted with 5 different
 ``random_state`` values, mean pairwise ARI of the 5 training maps, and the number
 of grid cells of the smallest cluster of every run (0 = a collapsed cluster). The
-same with ``n_restarts=3`` (part ``restarts``, the run with the lowest training
+same without group targets (part ``nogroups``), with ``n_restarts=3`` (part ``restarts``, the run with the lowest training
 objective kept), and (3 seeds) for the seed's configuration (4
 prototypes and majority vote, no pretraining, random prototypes, unnormalised
 scores, no queue, no early stopping, tau = 0.05, epsilon = 0.09, one learning rate
@@ -46,6 +46,7 @@ Usage (one part at a time on a shared CPU; ``report`` collects them)::
 
     OMP_NUM_THREADS=1 nice -n 5 python benchmarks/cae_planted_regions.py --part main
     OMP_NUM_THREADS=1 nice -n 5 python benchmarks/cae_planted_regions.py --part stability
+    OMP_NUM_THREADS=1 nice -n 5 python benchmarks/cae_planted_regions.py --part nogroups
     OMP_NUM_THREADS=1 nice -n 5 python benchmarks/cae_planted_regions.py --part ablation
     OMP_NUM_THREADS=1 nice -n 5 python benchmarks/cae_planted_regions.py --part restarts
     python benchmarks/cae_planted_regions.py --part report
@@ -85,6 +86,10 @@ SEED_MAP = dict(n_prototypes=K, map_clusters=None, vote_weighting="uniform", sha
 SEED_CONFIG = dict(pretrain_epochs=0, prototype_init="random", normalize=False, queue_length=0,
                    validation_fraction=0.0, temperature=0.05, epsilon=0.09, cluster_lr=None,
                    max_epochs=CAPPED["max_epochs"])
+
+
+#: stability configurations whose random state 0 on data seed 0 is a fit of the main part
+MAIN_FITS = {"cae": "cae_d0_r0", "cae_no_group_targets": "caenogroups_d0_r0"}
 
 
 def make_field(seed, grid=GRID):
@@ -172,7 +177,8 @@ def main(part):
     torch.set_num_threads(1)
     data_seeds = [0, 1, 2]
     stab_seeds = [0, 1, 2, 3, 4]
-    caches = {p: LabelCache(f"{NAME}_{p}") for p in ("main", "stability", "ablation", "restarts")}
+    caches = {p: LabelCache(f"{NAME}_{p}")
+              for p in ("main", "stability", "nogroups", "ablation", "restarts")}
     if part != "report":
         caches = {p: (c if p == part else _Frozen(c)) for p, c in caches.items()}
     payload = {"machine": machine(), "grid": GRID, "n_years": N_YEARS,
@@ -245,6 +251,8 @@ def main(part):
 
     field, regions = make_field(0)
     configs = {"stability": ("cae", {}, PATTERN_MAP, stab_seeds),
+               "nogroups": ("cae_no_group_targets", {}, {**PATTERN_MAP, "share_years": False},
+                            stab_seeds),
                "restarts": ("cae_3_restarts", {"n_restarts": 3, **CAPPED}, PATTERN_MAP, stab_seeds),
                "ablation": ("seed_config", SEED_CONFIG, SEED_MAP, [0, 1, 2])}
     payload["stability"] = {}
@@ -256,10 +264,11 @@ def main(part):
             continue
         maps, times, small, ari_truth = [], [], [], []
         for r in seeds:
-            if part == p and name == "cae" and r == 0:
+            main_key = MAIN_FITS.get(name) if r == 0 else None
+            if part == p and main_key:
                 continue  # fitted by the main part
-            if name == "cae" and r == 0:  # the data-seed-0 fit of the main part
-                tr, _, info = run_cae(field, r, caches["main"], "cae_d0_r0", map_params, **params)
+            if main_key:  # the data-seed-0 fit of the main part
+                tr, _, info = run_cae(field, r, caches["main"], main_key, map_params, **params)
             else:
                 tr, _, info = run_cae(field, r, caches[p], f"{name}_d0_r{r}", map_params,
                                       **params)
@@ -344,6 +353,7 @@ def main(part):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["main", "stability", "restarts", "ablation", "report"],
+    parser.add_argument("--part", choices=["main", "stability", "nogroups", "restarts", "ablation",
+                                           "report"],
                         default="report")
     main(parser.parse_args().part)
