@@ -136,7 +136,12 @@ def trajectory(ds, seed, ckpt, epochs, kw):
                 net = super().pretrain_autoencoder(X)
             finally:
                 self.pretrain_epochs = epochs_
-            net.module_.load_state_dict(torch.load(ckpt))
+            saved = torch.load(ckpt)
+            if "ae" in saved:  # autoencoder and its pretraining optimiser
+                net.module_.load_state_dict(saved["ae"])
+                net.optimizer_.load_state_dict(saved["opt"])
+            else:
+                net.module_.load_state_dict(saved)
             return net
 
     params = dict(pretrain_epochs=1, max_epochs=epochs, random_state=seed, device="cpu")
