@@ -12,8 +12,8 @@ Two modes (one seed, the benchmark's 80 % split of ``gcml_digits_mnist.py``):
     centres): on the t-SNE subsample and of the nearest centre on all points.
     Saves the autoencoder and its Adam state at each check under ``WORKDIR`` (env
     ``GCML_DIAG``, default ``/tmp/gcml_diag``), so that ``trajectory`` can carry the
-    optimiser's moments into the clustering stage (``optimizer_state="carry"``, the
-    default); a checkpoint holding only the weights gives a fresh optimiser.
+    optimiser's moments into the clustering stage (with ``optimizer_state="'carry'"``;
+    the default ``"reset"`` starts a fresh optimiser either way).
 
 ``trajectory DS SEED CHECKPOINT EPOCHS [param=value ...]``
     Runs GCML's clustering stage (library code, any GCML parameter) from a saved
