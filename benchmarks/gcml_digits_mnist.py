@@ -9,6 +9,8 @@ Protocol (identical for every method, data set and seed; nothing tuned per data 
 * GCML: library defaults (d-500-500-500-2000-10 with He initialisation, denoising
   noise 0.2, t-SNE centre initialisation on 3000 points, k = 5, kappa = 3, warm-up
   10 epochs) except the epoch budget, see below;
+* with ``--torch-init-variant``, also GCML with ``weight_init="torch"`` (PyTorch's default
+  initialisation of the autoencoder, as in the authors' code, instead of He);
 * with ``--carry-variant``, also GCML with ``optimizer_state="carry"`` (the clustering
   stage's mini-batch Adam continues the pretraining moments instead of starting afresh);
 * with ``--sqrt-dim-variant``, also GCML with ``rank_scaling="sqrt_dim"`` (L_rank in the
@@ -68,8 +70,9 @@ from skdsc.metrics import cluster_rank_accuracy, manifold_metrics  # noqa: E402
 
 NAME = "gcml_digits_mnist"
 CARRY = "GCML optimizer_state=carry"
+TORCH_INIT = "GCML weight_init=torch"
 VARIANT = "GCML rank_scaling=sqrt_dim"
-METHODS = ("GCML", CARRY, VARIANT, "IDEC", "AE+KMeans")
+METHODS = ("GCML", TORCH_INIT, CARRY, VARIANT, "IDEC", "AE+KMeans")
 MANIFOLD = ("rre", "trust", "cont", "d_rmse", "lgd", "cra")
 SCHEDULE = [0, 0]  # (pretraining, clustering) epochs of the current run, stored with every result
 
@@ -108,6 +111,17 @@ def run_one(ds, seed, X, y, args, cache):
         km = KMeans(k, n_init=20, random_state=seed).fit(z0)
         store(cache, f"{ds}|AE+KMeans|{seed}", km.labels_, None, z0, time.perf_counter() - t0, Xtr, y[tr])
         print(f"{ds} seed {seed} GCML {elapsed:.0f}s acc {accuracy(y[tr], est.labels_):.3f}", flush=True)
+    if args.torch_init_variant and cache.get(f"{ds}|{TORCH_INIT}|{seed}|train") is None:
+        t0 = time.perf_counter()
+        est = GCML(k, pretrain_epochs=args.pretrain_epochs, max_epochs=args.epochs, weight_init="torch",
+                   snapshot_epochs=[0], random_state=seed, device="cpu").fit(Xtr)
+        elapsed = time.perf_counter() - t0
+        store(cache, f"{ds}|{TORCH_INIT}|{seed}", est.labels_, est.predict(Xte), est.transform(Xtr), elapsed,
+              Xtr, y[tr])
+        z0 = est.snapshots_[0]["embedding"]
+        km = KMeans(k, n_init=20, random_state=seed).fit(z0)
+        print(f"{ds} seed {seed} {TORCH_INIT} {elapsed:.0f}s acc {accuracy(y[tr], est.labels_):.3f} "
+              f"(KMeans on its pretrained AE: {accuracy(y[tr], km.labels_):.3f})", flush=True)
     if args.carry_variant and cache.get(f"{ds}|{CARRY}|{seed}|train") is None:
         t0 = time.perf_counter()
         est = GCML(k, pretrain_epochs=args.pretrain_epochs, max_epochs=args.epochs, optimizer_state="carry",
@@ -213,6 +227,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--sqrt-dim-variant", action="store_true",
                         help=f"also fit GCML with rank_scaling='sqrt_dim' (row {VARIANT!r})")
+    parser.add_argument("--torch-init-variant", action="store_true",
+                        help=f"also fit GCML with weight_init='torch' (row {TORCH_INIT!r})")
     parser.add_argument("--carry-variant", action="store_true",
                         help=f"also fit GCML with optimizer_state='carry' (row {CARRY!r})")
     parser.add_argument("--report-only", action="store_true")
