@@ -326,9 +326,9 @@ def test_weight_init_option(blobs, monkeypatch):
     calls = []
     monkeypatch.setattr("skdsc.cluster._gcml._he_init_", lambda m: calls.append(m) or m)
     GCML(3, **{**FAST, "pretrain_epochs": 1, "max_epochs": 1}).fit(X)
+    assert calls == []  # PyTorch's default initialisation, as the authors' code
+    GCML(3, weight_init="he", **{**FAST, "pretrain_epochs": 1, "max_epochs": 1}).fit(X)
     assert len(calls) == 1 and isinstance(calls[0], MLPAutoencoder)
-    GCML(3, weight_init="torch", **{**FAST, "pretrain_epochs": 1, "max_epochs": 1}).fit(X)
-    assert len(calls) == 1
 
 
 
