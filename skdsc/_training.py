@@ -25,7 +25,42 @@ __all__ = [
     "AutoencoderNet",
     "DECNet",
     "TargetDistributionUpdater",
+    "carry_optimizer_state",
 ]
+
+
+def carry_optimizer_state(source_state, target):
+    """Copy an optimiser's per-parameter state into ``target`` for the parameters they share.
+
+    Used when a later training stage fine-tunes the parameters of an earlier one
+    with a new optimiser: with Adam, a new optimiser has zero moments, so its first
+    steps move every parameter by about ``lr`` in the direction of the sign of its
+    gradient, whatever the gradient's size; carrying the moments continues the
+    earlier stage's step sizes instead. Parameters without a state in
+    ``source_state`` (e.g. new cluster centres) keep a fresh one.
+
+    Parameters
+    ----------
+    source_state : mapping
+        The ``state`` attribute of the earlier stage's optimiser (of the same class
+        as ``target``): parameter tensor -> its state dict.
+    target : torch.optim.Optimizer
+        Parameters are matched by identity.
+
+    Returns
+    -------
+    n_carried : int
+        Number of parameters whose state was copied.
+    """
+    n_carried = 0
+    for group in target.param_groups:
+        for param in group["params"]:
+            state = source_state.get(param)
+            if not state:
+                continue
+            target.state[param] = {k: v.clone() if torch.is_tensor(v) else v for k, v in state.items()}
+            n_carried += 1
+    return n_carried
 
 
 class NonFiniteLossError(FloatingPointError):

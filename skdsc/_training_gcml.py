@@ -24,7 +24,7 @@ import torch
 from scipy import sparse
 from sklearn.neighbors import NearestNeighbors
 
-from ._training import NonFiniteLossError, StageNet
+from ._training import NonFiniteLossError, StageNet, carry_optimizer_state
 from .losses import (
     center_alignment_loss,
     center_ranking_loss,
@@ -162,13 +162,19 @@ class GCMLNet(StageNet):
     snapshot_epochs : sequence of int
         Epochs at whose start the embedding and labels of the training set are
         stored in ``snapshots_`` (``max_epochs`` means after the last epoch).
+    carry_state_from : mapping or None
+        ``state`` of the pretraining stage's optimiser. When given, this
+        per-parameter state (Adam's moments) is carried into ``optimizer_`` for the
+        autoencoder parameters (see :func:`~skdsc._training.carry_optimizer_state`);
+        ``optimizer2_`` and the centres start fresh.
     """
 
     def __init__(
         self, *args, cluster_weight=0.1, rank_weight=1.0, lis_weight=1.0, align_weight=1.0,
         kappa=3.0, n_neighbors=5, warmup_epochs=10, continuation_epochs=150,
         clustering_loss=True, structure_losses=True, weight_continuation=True,
-        alternating=True, snapshot_epochs=(), rank_scale_by_dim=False, **kwargs,
+        alternating=True, snapshot_epochs=(), rank_scale_by_dim=False, carry_state_from=None,
+        **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.cluster_weight = cluster_weight
@@ -185,6 +191,7 @@ class GCMLNet(StageNet):
         self.alternating = alternating
         self.snapshot_epochs = snapshot_epochs
         self.rank_scale_by_dim = rank_scale_by_dim
+        self.carry_state_from = carry_state_from
 
     # ------------------------------------------------------------ optimisers
     def initialize_optimizer(self, *args, **kwargs):
@@ -193,6 +200,8 @@ class GCMLNet(StageNet):
         super().initialize_optimizer(*args, **kwargs)
         params = list(self.module_.autoencoder.encoder.parameters()) + list(self.module_.head.parameters())
         self.optimizer2_ = self.optimizer(params, lr=self.lr)
+        if self.carry_state_from is not None:
+            carry_optimizer_state(self.carry_state_from, self.optimizer_)
         return self
 
     def train_step(self, batch, **fit_params):

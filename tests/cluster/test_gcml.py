@@ -10,6 +10,7 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import MinMaxScaler
 
 from skdsc import _training_gcml
+from skdsc._training import carry_optimizer_state
 from skdsc._registry import get_method
 from skdsc._training_gcml import (
     GCMLNet,
@@ -325,10 +326,52 @@ def test_weight_init_option(blobs, monkeypatch):
     calls = []
     monkeypatch.setattr("skdsc.cluster._gcml._he_init_", lambda m: calls.append(m) or m)
     GCML(3, **{**FAST, "pretrain_epochs": 1, "max_epochs": 1}).fit(X)
+    assert calls == []  # PyTorch's default initialisation, as the authors' code
+    GCML(3, weight_init="he", **{**FAST, "pretrain_epochs": 1, "max_epochs": 1}).fit(X)
     assert len(calls) == 1 and isinstance(calls[0], MLPAutoencoder)
-    GCML(3, weight_init="torch", **{**FAST, "pretrain_epochs": 1, "max_epochs": 1}).fit(X)
-    assert len(calls) == 1
 
+
+
+
+def test_carry_optimizer_state_copies_shared_parameters_only():
+    shared, new = torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(2))
+    source = torch.optim.Adam([shared], lr=1e-3)
+    for _ in range(4):
+        source.zero_grad()
+        (shared ** 2).sum().backward()
+        source.step()
+    target = torch.optim.Adam([shared, new], lr=1e-3)
+    assert carry_optimizer_state(source.state, target) == 1
+    assert float(target.state[shared]["step"]) == 4
+    np.testing.assert_array_equal(target.state[shared]["exp_avg_sq"], source.state[shared]["exp_avg_sq"])
+    assert target.state[shared]["exp_avg"] is not source.state[shared]["exp_avg"]  # a copy
+    assert new not in target.state
+
+
+def _first_steps(optimizer_state):
+    """Adam step count of the clustering stage's optimisers for the first encoder
+    weight and for the centres, and the number of pretraining steps."""
+    X = make_blobs(n_samples=64, centers=3, n_features=5, random_state=0)[0].astype(np.float32)
+    est = GCML(3, random_state=0, optimizer_state=optimizer_state,
+               **{**FAST, "pretrain_epochs": 3, "max_epochs": 1, "warmup_epochs": 0}).fit(X)
+    net = est.net_
+    weight = next(net.module_.autoencoder.encoder.parameters())
+    centers = net.module_.head.centers
+    pretrain_steps = 3 * 2  # 3 epochs of 64 / 32 batches
+    state2 = net.optimizer2_.state
+    return (float(net.optimizer_.state[weight]["step"]), float(net.optimizer_.state[centers]["step"]),
+            float(state2[weight]["step"]) if weight in state2 else 0.0, pretrain_steps)
+
+
+def test_clustering_stage_continues_the_pretraining_optimiser():
+    # a fresh Adam moves every weight by about lr in its first steps (sign steps);
+    # optimizer_state="carry" continues the pretraining moments in the mini-batch
+    # optimiser (the default, "reset", starts afresh as the authors' code does)
+    assert GCML().optimizer_state == "reset"
+    steps, center_steps, steps2, pre = _first_steps("carry")
+    assert steps == pre + 2 and center_steps == 2 and steps2 == 1
+    steps, center_steps, steps2, pre = _first_steps("reset")
+    assert steps == 2 and center_steps == 2 and steps2 == 1
 
 
 @pytest.mark.parametrize("rank_scaling, scaled", [("none", False), ("sqrt_dim", True)])
