@@ -255,7 +255,10 @@ class SCDSC(BaseDeepClusterer):
 
     Departures from the paper, for CPU practicality: mini-batches by default, and
     the mini-batch memory described above (exact full-batch training with
-    ``batch_size >= n``).
+    ``batch_size >= n``). Three details the paper leaves out are taken from the
+    authors' code: the KL terms are entry means (the units of ``beta1``,
+    ``beta2``), the input bands are standardised (``standardize``) and the epoch
+    kept is the most confident one (``epoch_selection``).
 
     Examples
     --------
