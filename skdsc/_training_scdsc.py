@@ -155,6 +155,14 @@ class SCDSCNet(StageNet):
     :class:`MemoryInitializer`); terms whose memory part is disabled are skipped.
     Each term is recorded in the history (``loss_rec``, ``loss_basis``,
     ``loss_nonlocal``, ``loss_local``).
+
+    Both KL terms are averaged over the *entries* of their ``(rows, k)`` matrices,
+    i.e. the row-mean KL divided by ``k``: that is ``F.kl_div``'s ``"mean"``
+    reduction used by the authors' code for ``KL(M~ || M)`` and ``KL(F || S)``,
+    the units in which the paper's ``beta1 = 3`` and ``beta2 = 1..8`` were set
+    (the seed's eqs. 9 and 12 write plain sums, which no weight is quoted for).
+    With the row mean the two terms weighed ``k`` times more against the
+    reconstruction than in the paper.
     """
 
     def __init__(self, *args, beta=1e-3, beta1=3.0, beta2=7.0, n_basis=5, **kwargs):
@@ -173,13 +181,14 @@ class SCDSCNet(StageNet):
         memory = getattr(self, "memory_", None)
         if training and memory is not None:
             idx = y_true.cpu().long()
+            k = s.shape[1]  # entry means, as the authors' code (see the class docstring)
             if memory.nonlocal_:
-                nl = memory.nonlocal_loss(s, idx)
+                nl = memory.nonlocal_loss(s, idx) / k
                 loss = loss + self.beta1 * nl
                 terms["loss_nonlocal"] = nl
             memory.write(s, idx)
             if memory.local:
-                local = kl_divergence(memory.smoothed(idx).to(s.device), s)
+                local = kl_divergence(memory.smoothed(idx).to(s.device), s) / k
                 loss = loss + self.beta2 * local
                 terms["loss_local"] = local
             for name, value in terms.items():
@@ -188,33 +197,73 @@ class SCDSCNet(StageNet):
 
 
 class MemoryInitializer(Callback):
-    """Set up the stage's :class:`AssignmentMemory` and refresh it every epoch.
+    """Set up the stage's :class:`AssignmentMemory`, refresh it, pick the epoch kept.
 
     At train begin, the assignments of all training pixels are computed in
     evaluation mode and an :class:`AssignmentMemory` is built from them with the
     given layout (see its parameters); at each epoch begin the memory's sums are
     recomputed exactly. :meth:`release` drops the memory and the arrays once the
     stage is over, so the fitted net pickles small.
+
+    Epoch selection. After the initialisation and after every epoch the share of
+    training pixels whose largest assignment exceeds ``confidence`` is computed
+    from the memory (the latest assignment of every pixel) and recorded in the
+    history as ``confident_share``. With ``keep_confident=True`` the module's
+    weights of the state with the largest share (the first one on ties) are
+    restored at train end, which is how the authors' code picks the result it
+    reports (``ratio = (s > 0.9).sum() / n``; the prediction of the epoch with
+    the largest ratio is kept); it uses no labels. When no state has a single
+    confident pixel (the authors' code then reports nothing) the last epoch is
+    kept. The epoch kept (0 = the initialisation) is ``selected_epoch_``.
     """
 
-    def __init__(self, pixels, image_shape=None, window=None, minicluster_labels=None, batch_size=1024):
+    def __init__(self, pixels, image_shape=None, window=None, minicluster_labels=None, batch_size=1024,
+                 keep_confident=False, confidence=0.9):
         self.pixels = pixels
         self.image_shape = image_shape
         self.window = window
         self.minicluster_labels = minicluster_labels
         self.batch_size = batch_size
+        self.keep_confident = keep_confident
+        self.confidence = confidence
+
+    def _confident_share(self, net):
+        return float((net.memory_.table.max(dim=1).values > self.confidence).double().mean())
+
+    def _consider(self, net, epoch):
+        share = self._confident_share(net)
+        self.shares_.append(share)
+        if share > self.best_share_:
+            self.best_share_, self.selected_epoch_ = share, epoch
+            if self.keep_confident:
+                self.best_state_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+        return share
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         (s,) = predict_dataset(net.module_, X, self.batch_size, net.device, outputs=(2,))
         net.memory_ = AssignmentMemory(s, self.pixels, self.image_shape, self.window, self.minicluster_labels)
         self.net_ = net
+        self.shares_, self.best_share_, self.selected_epoch_, self.best_state_ = [], -1.0, 0, None
+        self._consider(net, 0)
 
     def on_epoch_begin(self, net, **kwargs):
         if getattr(net, "memory_", None) is not None:
             net.memory_.refresh()
+
+    def on_epoch_end(self, net, **kwargs):
+        if getattr(net, "memory_", None) is not None:
+            net.history.record("confident_share", self._consider(net, len(net.history)))
+
+    def on_train_end(self, net, **kwargs):
+        if self.best_share_ <= 0.0:  # no state had a confident pixel: nothing to choose by, keep the last
+            self.selected_epoch_ = len(self.shares_) - 1
+        elif self.keep_confident and self.best_state_ is not None:
+            net.module_.load_state_dict(self.best_state_)
+        self.best_state_ = None
 
     def release(self):
         net = getattr(self, "net_", None)
         if net is not None:
             net.memory_ = None
         self.net_ = self.pixels = self.minicluster_labels = None
+        self.best_state_ = None

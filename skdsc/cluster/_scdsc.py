@@ -128,7 +128,9 @@ class SCDSC(BaseDeepClusterer):
        ``MSE + beta * phi(D) + beta1 * KL(M~ || M) + beta2 * KL(F || S)``:
        ``phi`` the basis dissimilarity, ``M`` the mini-cluster mean assignments and
        ``M~`` their refined target, ``F`` the box-filtered (``window``) assignment
-       map over the masked pixels.
+       map over the masked pixels. Both KL terms are means over the entries of
+       their ``(rows, k)`` matrices, as in the authors' code: the units of the
+       paper's ``beta1`` and ``beta2``.
 
     Labels are ``argmax_j s_ij`` with ``s_ij ∝ (||z_i^T D_j||^2 + eta d) / ((eta + 1) d)``.
 
@@ -181,6 +183,23 @@ class SCDSC(BaseDeepClusterer):
         level is used when FINCH stops earlier.
     n_init : int, default=30
         KMeans restarts of the basis initialisation.
+    standardize : bool, default=True
+        Standardise every band (zero mean, unit variance over the pixels being
+        clustered) before the patches are cut, as the authors' code standardises
+        every feature of the flattened patches. After the seed's PCA to 8
+        components the bands' variances differ by orders of magnitude; without
+        this the reconstruction, and so the embedding, follows the first
+        component (mostly brightness) and ignores the weak ones. The statistics
+        are learnt by ``fit`` (``band_mean_``, ``band_scale_``) and reused by
+        ``predict``.
+    epoch_selection : {"confident", "last"}, default="confident"
+        Which state of the joint training is kept. ``"confident"``: the epoch
+        (0 = the KMeans + SVD initialisation) with the largest share of pixels
+        whose largest assignment exceeds 0.9, the rule by which the authors' code
+        picks the result it reports; it uses no labels (the share per epoch is
+        ``history_["cluster"][:, "confident_share"]``, the epoch kept
+        ``selected_epoch_``); the final epoch when no state has a confident
+        pixel. ``"last"``: the final epoch.
     max_epochs : int, default=400
     pretrain_epochs : int, default=50
     batch_size : int, default=1024
@@ -211,6 +230,15 @@ class SCDSC(BaseDeepClusterer):
         skorch histories of the ``"pretrain"`` and ``"cluster"`` stages.
     n_iter_ : int
         Optimiser steps of the joint training.
+    selected_epoch_ : int
+        Epoch of the joint training whose weights were kept (see
+        ``epoch_selection``; 0 is the initialisation).
+    confident_share_ : ndarray of shape (max_epochs + 1,)
+        Share of training pixels whose largest assignment exceeds 0.9, at the
+        initialisation and after every epoch.
+    band_mean_, band_scale_ : ndarray of shape (n_features_in_,)
+        Per-band statistics of the masked pixels used to standardise the input
+        (0 and 1 with ``standardize=False``).
     n_features_in_ : int
         Number of bands.
     feature_names_in_ : ndarray of str
@@ -227,7 +255,10 @@ class SCDSC(BaseDeepClusterer):
 
     Departures from the paper, for CPU practicality: mini-batches by default, and
     the mini-batch memory described above (exact full-batch training with
-    ``batch_size >= n``).
+    ``batch_size >= n``). Three details the paper leaves out are taken from the
+    authors' code: the KL terms are entry means (the units of ``beta1``,
+    ``beta2``), the input bands are standardised (``standardize``) and the epoch
+    kept is the most confident one (``epoch_selection``).
 
     Examples
     --------
@@ -260,6 +291,8 @@ class SCDSC(BaseDeepClusterer):
         "minicluster_n_components": [Interval(Integral, 1, None, closed="left")],
         "minicluster_level": [Interval(Integral, 1, None, closed="left")],
         "n_init": [Interval(Integral, 1, None, closed="left")],
+        "standardize": ["boolean"],
+        "epoch_selection": [StrOptions({"confident", "last"})],
         "pretrain_lr": [Interval(Real, 0, None, closed="neither")],
     }
 
@@ -281,6 +314,8 @@ class SCDSC(BaseDeepClusterer):
         minicluster_n_components=300,
         minicluster_level=2,
         n_init=30,
+        standardize=True,
+        epoch_selection="confident",
         max_epochs=400,
         pretrain_epochs=50,
         batch_size=1024,
@@ -306,6 +341,8 @@ class SCDSC(BaseDeepClusterer):
         self.minicluster_n_components = minicluster_n_components
         self.minicluster_level = minicluster_level
         self.n_init = n_init
+        self.standardize = standardize
+        self.epoch_selection = epoch_selection
         self.max_epochs = max_epochs
         self.pretrain_epochs = pretrain_epochs
         self.batch_size = batch_size
@@ -377,6 +414,18 @@ class SCDSC(BaseDeepClusterer):
             raise ValueError("miniclusters must be non-negative for every clustered pixel.")
         return np.unique(mc, return_inverse=True)[1].astype(np.int64)
 
+    def _band_stats(self, Xm):
+        if not self.standardize:
+            return np.zeros(Xm.shape[1], dtype=np.float64), np.ones(Xm.shape[1], dtype=np.float64)
+        mean = Xm.mean(0, dtype=np.float64)
+        std = Xm.std(0, dtype=np.float64)
+        return mean, np.where(std > 1e-12 * max(float(std.max()), 1.0), std, 1.0)
+
+    def _scale_bands(self, X):
+        if not self.standardize:
+            return X
+        return ((X - self.band_mean_) / self.band_scale_).astype(np.float32)
+
     def _dataset(self, X, shape, patch_size, pixels=None):
         if shape is None:  # independent samples: 1 x 1 patches
             return ImagePatchDataset(X[:, None, :], 1, pixels)
@@ -425,6 +474,8 @@ class SCDSC(BaseDeepClusterer):
         n_pix = X.shape[0]
         mask = self._check_mask(mask, n_pix)
         pixels = np.flatnonzero(mask)
+        self.band_mean_, self.band_scale_ = self._band_stats(X[pixels])
+        X = self._scale_bands(X)
         n = pixels.size
         use_nonlocal = self.constraints in ("both", "nonlocal")
         use_local = spatial and self.constraints in ("both", "local")
@@ -464,7 +515,7 @@ class SCDSC(BaseDeepClusterer):
             # 4. joint training
             memory = MemoryInitializer(
                 pixels, shape if use_local else None, self.window if use_local else None, mc,
-                max(self.batch_size, 256),
+                max(self.batch_size, 256), keep_confident=self.epoch_selection == "confident",
             )
             net = SCDSCNet(
                 module=AutoencoderWithHead(pre.module_, head),
@@ -482,6 +533,11 @@ class SCDSC(BaseDeepClusterer):
         self.net_ = net
         self.history_ = {"pretrain": pre.history, "cluster": net.history}
         self.n_iter_ = int(net.iter_)
+        self.confident_share_ = np.asarray(getattr(memory, "shares_", []), dtype=np.float64)
+        if self.epoch_selection == "confident":
+            self.selected_epoch_ = int(getattr(memory, "selected_epoch_", 0))
+        else:
+            self.selected_epoch_ = len(net.history)
         self.basis_ = head.basis.detach().cpu().numpy().copy()
         self._fit_shape_ = shape
         labels = np.full(n_pix, -1, dtype=np.int64)
@@ -501,7 +557,7 @@ class SCDSC(BaseDeepClusterer):
     def _forward(self, X, outputs):
         check_is_fitted(self)
         X, shape, map_info = self._check_image(X, reset=False)
-        ds = self._dataset(X, shape, self.patch_size)
+        ds = self._dataset(self._scale_bands(X), shape, self.patch_size)
         out = predict_dataset(self.net_.module_, ds, max(self.batch_size, 256), self.net_.device, outputs)
         return [o.numpy() for o in out], X, shape, map_info
 
@@ -592,16 +648,17 @@ class SCDSC(BaseDeepClusterer):
         s = torch.from_numpy(s)
         basis = torch.from_numpy(self.basis_)
         loss = xhat_sq + self.beta * float(basis_dissimilarity(basis, self.n_basis))
-        loss += self.beta1 * float(kl_divergence(dec_target_distribution(s), s))
+        k = s.shape[1]  # KL terms averaged over entries, as in training
+        loss += self.beta1 * float(kl_divergence(dec_target_distribution(s), s)) / k
         if shape is not None and self.constraints in ("both", "local"):
             smooth = masked_box_filter(s.reshape(shape + (-1,)), torch.ones(shape), self.window)
-            loss += self.beta2 * float(kl_divergence(smooth.reshape(s.shape), s))
+            loss += self.beta2 * float(kl_divergence(smooth.reshape(s.shape), s)) / k
         return -float(loss)
 
     def _forward_score(self, X):
         check_is_fitted(self)
         X2, shape, info = self._check_image(X, reset=False)
-        ds = self._dataset(X2, shape, self.patch_size)
+        ds = self._dataset(self._scale_bands(X2), shape, self.patch_size)
         module = self.net_.module_
         was_training = module.training
         module.eval()

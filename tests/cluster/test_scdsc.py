@@ -46,7 +46,9 @@ def image():
 def test_fit_recovers_two_regions_and_outputs(image):
     img, truth = image
     X = img.reshape(-1, img.shape[2])
-    est = SCDSC(2, image_shape=img.shape[:2], random_state=0, **FAST).fit(X)
+    # 10 pretraining epochs: the band standardisation gives band 1 (a 0.13 gap under 0.1
+    # noise) full weight, and 3 epochs then separate the regions for some seeds only
+    est = SCDSC(2, image_shape=img.shape[:2], random_state=0, **{**FAST, "pretrain_epochs": 10}).fit(X)
     assert est.labels_.shape == (X.shape[0],)
     # pixels whose 3 x 3 patch lies inside one region are separated exactly
     cols = np.tile(np.arange(img.shape[1]), img.shape[0])
@@ -76,6 +78,40 @@ def test_repeatable_and_pipeline(image):
     pipe = make_pipeline(StandardScaler(), PCA(3), SCDSC(2, image_shape=img.shape[:2], random_state=0, **FAST))
     labels = pipe.fit_predict(X)
     assert labels.shape == (X.shape[0],)
+
+
+def test_bands_are_standardised_so_their_scale_does_not_matter(image):
+    """As the authors' code standardises every patch feature: rescaling or shifting a band
+    (after PCA the bands' variances differ by orders of magnitude) leaves the fit unchanged."""
+    img, _ = image
+    X = img.reshape(-1, img.shape[2]).astype(np.float64)
+    Xs = (X * np.array([1.0, 300.0, 0.01, 5.0]) + np.array([0.0, -40.0, 3.0, 1.0])).astype(np.float32)
+    mask = np.ones(X.shape[0], bool)
+    mask[:20] = False
+    a = SCDSC(2, image_shape=img.shape[:2], random_state=0, **FAST).fit(X.astype(np.float32), mask=mask)
+    b = SCDSC(2, image_shape=img.shape[:2], random_state=0, **FAST).fit(Xs, mask=mask)
+    np.testing.assert_allclose(b.band_scale_, a.band_scale_ * np.array([1.0, 300.0, 0.01, 5.0]), rtol=1e-4)
+    np.testing.assert_allclose(a.band_mean_, X[mask].mean(0), rtol=1e-5)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_allclose(a.predict_proba(X.astype(np.float32)), b.predict_proba(Xs), atol=1e-3)
+    off = SCDSC(2, image_shape=img.shape[:2], random_state=0, standardize=False, **FAST).fit(X, mask=mask)
+    np.testing.assert_array_equal(off.band_mean_, 0.0)
+    np.testing.assert_array_equal(off.band_scale_, 1.0)
+
+
+def test_epoch_selection_is_recorded_and_consistent(image):
+    img, _ = image
+    X = img.reshape(-1, img.shape[2])
+    conf = SCDSC(2, image_shape=img.shape[:2], random_state=1, **{**FAST, "max_epochs": 4}).fit(X)
+    last = SCDSC(2, image_shape=img.shape[:2], random_state=1, epoch_selection="last",
+                 **{**FAST, "max_epochs": 4}).fit(X)
+    shares = conf.confident_share_
+    assert shares.shape == (5,) and ((shares >= 0) & (shares <= 1)).all()
+    np.testing.assert_allclose(shares[1:], conf.history_["cluster"][:, "confident_share"])
+    np.testing.assert_allclose(last.confident_share_, shares)  # the same run; only the state kept differs
+    assert last.selected_epoch_ == 4
+    assert conf.selected_epoch_ == (int(np.argmax(shares)) if shares.max() > 0 else 4)
+    np.testing.assert_array_equal(conf.predict(X), conf.labels_)
 
 
 def test_mask_selects_pixels(image):

@@ -217,3 +217,67 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+def test_joint_loss_weighs_the_structure_terms_as_the_authors_code():
+    """Full-batch SCDSCNet loss = MSE + beta phi + beta1 KL(M~||M) + beta2 KL(F||S), the KL
+    terms with torch's elementwise ``"mean"`` reduction (sum over rows and clusters divided
+    by rows * k), as in the authors' ``F.kl_div(m.log(), m~)`` / ``F.kl_div(s.log(), F)``;
+    the paper's beta1, beta2 are in those units."""
+    from skdsc._training_scdsc import SCDSCNet
+    from skdsc.nn import AutoencoderWithHead
+
+    H, W, k, mask, pixels, n, mc, S = _memory_case(8)
+    torch.manual_seed(0)
+    module = AutoencoderWithHead(ConvPatchAutoencoder(2, 2), SubspaceBasisHead(k, 2 * 9, 2)).double()
+    net = SCDSCNet(module=module, criterion=torch.nn.MSELoss, beta=1e-3, beta1=3.0, beta2=7.0, n_basis=2,
+                   device="cpu").initialize()
+    net.memory_ = AssignmentMemory(S, pixels, (H, W), 3, mc)
+    net.history.new_epoch()
+    net.history.new_batch()
+    x = torch.randn(n, 2, 3, 3, dtype=torch.float64)
+    x_hat = torch.randn(n, 2, 3, 3, dtype=torch.float64)
+    loss = net.get_loss((None, x_hat, S), torch.arange(n), X=x, training=True)
+    m = minicluster_assignment(S, torch.tensor(mc))
+    full = np.zeros((H * W, k))
+    full[pixels] = S.numpy()
+    F = masked_box_filter(torch.tensor(full.reshape(H, W, k)), torch.tensor(mask), 3).reshape(-1, k)[pixels]
+    fn = torch.nn.functional
+    expected = (fn.mse_loss(x_hat, x) + 1e-3 * basis_dissimilarity(module.head.basis.detach(), 2)
+                + 3.0 * fn.kl_div(m.log(), refined_minicluster_target(m), reduction="mean")
+                + 7.0 * fn.kl_div(S.log(), F, reduction="mean"))
+    assert float(loss) == pytest.approx(float(expected), rel=1e-9)
+
+
+def test_epoch_selection_restores_the_first_most_confident_state():
+    """MemoryInitializer(keep_confident=True): the share of rows whose largest entry exceeds
+    0.9 is taken after every epoch; at train end the weights of the first state with the
+    largest share are restored (as the authors' code reports that epoch); with no confident
+    row at any time the last state stays."""
+    from types import SimpleNamespace
+
+    from skorch.history import History
+
+    from skdsc._training_scdsc import MemoryInitializer
+
+    def table(share, n=10):
+        t = torch.full((n, 2), 0.5, dtype=torch.float64)
+        t[: int(round(share * n)), 0] = 0.95
+        return t
+
+    for shares, kept in [([0.0, 0.2, 0.5, 0.5, 0.1], 2), ([0.0, 0.0, 0.0], 2), ([0.3, 0.1], 0)]:
+        net = SimpleNamespace(module_=torch.nn.Linear(1, 1), history=History(), memory_=SimpleNamespace())
+        cb = MemoryInitializer(np.arange(10), keep_confident=True)
+        cb.shares_, cb.best_share_, cb.selected_epoch_, cb.best_state_ = [], -1.0, 0, None
+        for epoch, share in enumerate(shares):
+            net.module_.weight.data.fill_(float(epoch))
+            net.memory_.table = table(share)
+            if epoch == 0:
+                cb._consider(net, 0)
+            else:
+                net.history.new_epoch()
+                cb.on_epoch_end(net)
+        cb.on_train_end(net)
+        assert cb.selected_epoch_ == kept
+        assert float(net.module_.weight) == float(kept)
+        assert net.history[:, "confident_share"] == pytest.approx(shares[1:])
