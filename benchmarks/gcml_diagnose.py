@@ -63,6 +63,16 @@ from skdsc.nn import MLPAutoencoder  # noqa: E402
 WORKDIR = Path(os.environ.get("GCML_DIAG", "/tmp/gcml_diag"))
 
 
+
+def _denoising_step(ae, opt, xb):
+    """One Adam step of the denoising AE (noise 0.2, clean target); returns the batch MSE."""
+    _, xh = ae(xb + 0.2 * torch.randn_like(xb))
+    loss = ((xh - xb) ** 2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return float(loss.detach())
+
 def pretrain_curve(ds, seed, init, total, checks):
     X, y = load_dataset(ds)
     tr, _ = split(len(X), seed)
@@ -81,12 +91,7 @@ def pretrain_curve(ds, seed, init, total, checks):
         tot = 0.0
         for s in range(0, len(Xt), 256):
             xb = Xt[perm[s:s + 256]]
-            _, xh = ae(xb + 0.2 * torch.randn_like(xb))
-            loss = ((xh - xb) ** 2).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            tot += float(loss.detach()) * len(xb)
+            tot += _denoising_step(ae, opt, xb) * len(xb)
         if ep not in checks:
             continue
         with torch.no_grad():
@@ -194,12 +199,7 @@ def restart(ds, seed, ckpt, epochs=2):
         for ep in range(epochs):
             perm = torch.randperm(len(Xt))
             for b, s in enumerate(range(0, len(Xt), 256)):
-                xb = Xt[perm[s:s + 256]]
-                _, xh = ae(xb + 0.2 * torch.randn_like(xb))
-                loss = ((xh - xb) ** 2).mean()
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
+                _denoising_step(ae, opt, Xt[perm[s:s + 256]])
                 if b % 4 == 3 or b == 0:
                     out.append(f"{ep}.{b}:{state()}")
         print(f"{mode} (epoch.batch:ACC/std) " + " ".join(out), flush=True)
