@@ -18,11 +18,11 @@ The hook is a subclass of the estimator's :class:`MemoryInitializer` that also
 records these; it is put in place only for the duration of each fit. The FINCH
 mini-clusters are read from the ``scdsc_scenes`` label caches when present.
 
-Run:  OMP_NUM_THREADS=1 python benchmarks/scdsc_trajectory.py [--scenes 0 1 2] [--seeds 0]
+Run:  OMP_NUM_THREADS=1 python benchmarks/scdsc_trajectory.py [--scenes 0 1 2] [--seeds 0 1 2]
       [--constraints both none] [--params JSON] [--append]
 ``--params`` overrides estimator parameters (e.g. ``'{"lr": 0.001}'``); ``--append`` adds the
 runs to the committed results instead of replacing them. The committed results come from the
-default run and two appended ones on scene A's Baseline:
+default run (seed 0), ``--seeds 1 2 --append``, and two appended runs on scene A's Baseline:
 ``--scenes 0 --constraints none --params '{"lr": 0.001}' --append`` and
 ``--scenes 0 --constraints none --params '{"batch_size": 4096}' --append`` (full batch).
 Results: benchmarks/results/scdsc_trajectory.{json,md}
@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import scdsc_scenes  # noqa: E402
-from _common import RESULTS, LabelCache, machine, write_results  # noqa: E402
+from _common import RESULTS, LabelCache, machine, mean_std, summarise, write_results  # noqa: E402
 
 import skdsc.cluster._scdsc as scdsc_module  # noqa: E402
 from skdsc.cluster import SCDSC  # noqa: E402
@@ -49,27 +49,31 @@ from skdsc.metrics import overall_accuracy  # noqa: E402
 
 NAME = "scdsc_trajectory"
 
-NOTES = """## Reading (written by hand from the run of 2026-12-07, seed 0; re-check after a rerun)
+NOTES = """## Reading (written by hand from the runs of 2026-12-07, seeds 0-2; re-check after a rerun)
 
-* Every run but one rises above its initialisation within the first 1-10 joint epochs and
-  then falls back: the peak OA (93.8 on A, 95.0 on B, 88.9 on C, each the best of the two
-  constraint settings) is 2.7 to 8.4 points above the best baseline of `scdsc_scenes`
-  (KMeans on standardised patches: 85.4, 92.3; IDEC: 84.8), the last epoch below it.
-  SCDSC (both terms) on A never rises: 85.9 at the start, 75.3 at the end.
-* The fall goes with balancing: at the last epoch the clusters are much closer to equal
-  sizes than the classes (A, Baseline: 441-792 pixels against classes of 119-978; B,
-  Baseline: 417-768 against 212-872). This is what the refined targets do: both the
-  pixel-level target (Baseline, EDESC's) and the mini-cluster target divide the squared
-  assignments by the column sums, which favours small clusters at every step, so over
-  many steps pixels of the large classes are handed to the small ones. On the way, small
-  clusters often empty and are refilled (sizes 0 at the peaks of A, C).
-* The confident-share rule (the authors' epoch selection) keeps late epochs (35-40) on
-  five of six runs: the assignments keep sharpening while the accuracy falls, so the rule
-  does not find the peak.
+* SCDSC (both terms) never rises above its initialisation on A (86.3 ± 0.6 at the start,
+  76.9 ± 1.2 at the end). On B it rises to 95.4 ± 0.3 within 2-7 epochs, on C to 84.5 ± 1.9
+  within 7-15, and then falls back (B 86.5 ± 0.9, C 78.4 ± 4.3). The Baseline (EDESC's
+  pixel-level target) peaks within 0-4 epochs (A 91.0 ± 3.5, B 89.0 ± 2.7, C 88.2 ± 4.4) and
+  falls likewise. The best mean peak per scene (A 91.0, B 95.4, C 88.2) is 3.1 to 5.6 points
+  above the best baseline of `scdsc_scenes` (KMeans on standardised patches 85.4 and 92.3,
+  IDEC 84.8); the mean of the last epochs is below it in every setting.
+* The fall goes with balancing: in 19 of the 20 runs the cluster sizes at the last epoch vary
+  less than the class sizes (coefficient of variation in the summary table; A's classes hold
+  119-978 pixels, its Baseline clusters end at 441-792 on seed 0). The one exception (C,
+  Baseline, seed 2) is also the one run that keeps its peak (93.1) to the end. Both refined
+  targets, the pixel-level one of the Baseline and the mini-cluster one, divide the squared
+  assignments by the column sums; that favours the small clusters at every step, so over many
+  steps pixels of the large classes are handed to small clusters. On the way, small clusters
+  often empty and are refilled (sizes 0 at the peaks of A and C, seed 0).
+* The confident-share rule (the authors' epoch selection) keeps epoch 20 or later in 19 of
+  the 20 runs: the assignments keep sharpening while the accuracy falls, so the rule does not
+  find the peak.
 * The same shape held with lr 1e-3 instead of 5e-3 and with full-batch steps (the two
-  appended runs on A's Baseline: peaks 92.1 at epoch 5 and 89.5 at epoch 4, last epochs 80.0
-  and 80.1), so it is not an artefact of the mini-batch schedule or of the step size.
-* The peaks are found with the true labels: no label-free rule here reaches them, so they
+  appended runs on A's Baseline, seed 0: peaks 92.1 at epoch 5 and 89.5 at epoch 4, last
+  epochs 80.0 and 80.1), so it is not an artefact of the mini-batch schedule or of the step
+  size.
+* The peaks are found with the true labels; no label-free rule here reaches them, so they
   are not a result of the method, only where its trajectory passes.
 """.splitlines()
 
@@ -134,6 +138,28 @@ def _params(run):
     return ", ".join(f"{k}={v}" for k, v in run.get("params", {}).items()) or "-"
 
 
+def _cv(sizes):
+    """Coefficient of variation of cluster (or class) sizes: 0 when all are equal."""
+    sizes = np.asarray(sizes, dtype=float)
+    return float(sizes.std() / sizes.mean())
+
+
+def summary_table(runs):
+    """Mean ± std over seeds of each (scene, constraints, changed parameters)."""
+    groups = {}
+    for r in runs:
+        groups.setdefault((r["scene"].split(":")[0], r["constraints"], _params(r)), []).append(r)
+    lines = ["| scene | constraints | changed parameters | seeds | OA init | OA peak | epoch of peak | OA last "
+             "| OA kept | size CV: classes | size CV: clusters, last epoch |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for (scene, constraints, params), rs in groups.items():
+        def cell(key, scale=100.0, spec=".1f"):
+            return mean_std(summarise([scale * r[key] for r in rs]), spec)
+        lines.append(f"| {scene} | {constraints} | {params} | {len(rs)} | {cell('oa_init')} | {cell('oa_peak')} "
+                     f"| {', '.join(str(r['epoch_peak']) for r in rs)} | {cell('oa_last')} | {cell('oa_kept')} "
+                     f"| {_cv(rs[0]['class_sizes']):.2f} | {mean_std(summarise([_cv(r['sizes_last']) for r in rs]), '.2f')} |")
+    return lines
+
+
 def report(runs):
     lines = [
         "| scene | constraints | changed parameters | seed | OA init | OA peak (epoch) | OA last | OA kept (epoch) "
@@ -157,7 +183,8 @@ def report(runs):
         f"(`{scdsc_scenes.SCDSC_PARAMS}`, paper defaults otherwise). OA in %; epoch 0 is the "
         "initialisation; *OA kept* is the estimator's `labels_` (epoch kept by the confident-share "
         "rule, evaluation mode); the other columns use the assignment memory (training mode). Sizes "
-        "are sorted.\n\n" + "\n".join(lines) + "\n\n" + "\n".join(every) + "\n\n" + "\n".join(NOTES) + "\n"
+        "are sorted. Mean ± std over the seeds run, then every run.\n\n" + "\n".join(summary_table(runs))
+        + "\n\n" + "\n".join(lines) + "\n\n" + "\n".join(every) + "\n\n" + "\n".join(NOTES) + "\n"
     )
 
 
