@@ -236,7 +236,7 @@ class SCDSC(BaseDeepClusterer):
     confident_share_ : ndarray of shape (max_epochs + 1,)
         Share of training pixels whose largest assignment exceeds 0.9, at the
         initialisation and after every epoch.
-    band_mean_, band_scale_ : ndarray of shape (n_features_in_,)
+    band_mean_, band_scale_ : ndarray of shape ``(n_features_in_,)``
         Per-band statistics of the masked pixels used to standardise the input
         (0 and 1 with ``standardize=False``).
     n_features_in_ : int
