@@ -78,7 +78,7 @@ NOTES = """## Reading (written by hand from the runs of 2026-12-07, seeds 0-2; r
 """.splitlines()
 
 
-def recording_initializer(y_true, k, log):
+def recording_initializer(y_true, log):
     """A :class:`MemoryInitializer` that appends (OA, sorted sizes, confident share) to ``log``."""
 
     class Recorder(scdsc_module.MemoryInitializer):
@@ -86,7 +86,7 @@ def recording_initializer(y_true, k, log):
             labels = net.memory_.table.argmax(dim=1).numpy()
             log.append({
                 "oa": float(overall_accuracy(y_true, labels)),
-                "sizes": sorted(np.bincount(labels, minlength=k).tolist()),
+                "sizes": sorted(self.sizes_[-1]),
                 "confident_share": self.shares_[-1],
             })
 
@@ -102,9 +102,9 @@ def recording_initializer(y_true, k, log):
 
 
 @contextlib.contextmanager
-def recording(y_true, k, log):
+def recording(y_true, log):
     original = scdsc_module.MemoryInitializer
-    scdsc_module.MemoryInitializer = recording_initializer(y_true, k, log)
+    scdsc_module.MemoryInitializer = recording_initializer(y_true, log)
     try:
         yield
     finally:
@@ -120,7 +120,7 @@ def run(index, seed, constraints, overrides):
     log = []
     est = SCDSC(k, image_shape=shape, constraints=constraints, random_state=seed,
                 **{**scdsc_scenes.SCDSC_PARAMS, **overrides})
-    with recording(yt, k, log):
+    with recording(yt, log):
         est.fit(X, mask=mask, miniclusters=mc)
     oa = [r["oa"] for r in log]
     peak = int(np.argmax(oa))

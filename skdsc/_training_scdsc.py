@@ -215,6 +215,11 @@ class MemoryInitializer(Callback):
     the largest ratio is kept); it uses no labels. When no state has a single
     confident pixel (the authors' code then reports nothing) the last epoch is
     kept. The epoch kept (0 = the initialisation) is ``selected_epoch_``.
+
+    Cluster sizes. At the same times the size of every cluster (pixels whose
+    latest assignment is largest there) is stored in ``sizes_`` and, after each
+    epoch, in the history as ``cluster_sizes``: the refined targets pull towards
+    equal sizes, and this is where that drift shows.
     """
 
     def __init__(self, pixels, image_shape=None, window=None, minicluster_labels=None, batch_size=1024,
@@ -231,6 +236,8 @@ class MemoryInitializer(Callback):
         return float((net.memory_.table.max(dim=1).values > self.confidence).double().mean())
 
     def _consider(self, net, epoch):
+        table = net.memory_.table
+        self.sizes_.append(torch.bincount(table.argmax(dim=1), minlength=table.shape[1]).tolist())
         share = self._confident_share(net)
         self.shares_.append(share)
         if share > self.best_share_:
@@ -244,6 +251,7 @@ class MemoryInitializer(Callback):
         net.memory_ = AssignmentMemory(s, self.pixels, self.image_shape, self.window, self.minicluster_labels)
         self.net_ = net
         self.shares_, self.best_share_, self.selected_epoch_, self.best_state_ = [], -1.0, 0, None
+        self.sizes_ = []
         self._consider(net, 0)
 
     def on_epoch_begin(self, net, **kwargs):
@@ -253,6 +261,7 @@ class MemoryInitializer(Callback):
     def on_epoch_end(self, net, **kwargs):
         if getattr(net, "memory_", None) is not None:
             net.history.record("confident_share", self._consider(net, len(net.history)))
+            net.history.record("cluster_sizes", self.sizes_[-1])
 
     def on_train_end(self, net, **kwargs):
         if self.best_share_ <= 0.0:  # no state had a confident pixel: nothing to choose by, keep the last

@@ -236,6 +236,10 @@ class SCDSC(BaseDeepClusterer):
     confident_share_ : ndarray of shape (max_epochs + 1,)
         Share of training pixels whose largest assignment exceeds 0.9, at the
         initialisation and after every epoch.
+    cluster_sizes_ : ndarray of shape (max_epochs + 1, n_clusters)
+        Training pixels per cluster (argmax of each pixel's latest assignment),
+        at the initialisation and after every epoch; the rows after the first are
+        also ``history_["cluster"][:, "cluster_sizes"]``.
     band_mean_, band_scale_ : ndarray of shape ``(n_features_in_,)``
         Per-band statistics of the masked pixels used to standardise the input
         (0 and 1 with ``standardize=False``).
@@ -267,7 +271,7 @@ class SCDSC(BaseDeepClusterer):
     accuracy peaked at the initialisation or within the first 15 joint epochs and
     then fell as the clusters drifted towards equal sizes, and the most confident
     epoch was a late one (``benchmarks/results/scdsc_trajectory.md``). On such data, look at
-    ``history_["cluster"]`` and the cluster sizes before trusting a long run.
+    ``cluster_sizes_`` and ``confident_share_`` before trusting a long run.
 
     Examples
     --------
@@ -543,6 +547,7 @@ class SCDSC(BaseDeepClusterer):
         self.history_ = {"pretrain": pre.history, "cluster": net.history}
         self.n_iter_ = int(net.iter_)
         self.confident_share_ = np.asarray(getattr(memory, "shares_", []), dtype=np.float64)
+        self.cluster_sizes_ = np.asarray(getattr(memory, "sizes_", []), dtype=np.int64).reshape(-1, self.n_clusters)
         if self.epoch_selection == "confident":
             self.selected_epoch_ = int(getattr(memory, "selected_epoch_", 0))
         else:

@@ -112,6 +112,10 @@ def test_epoch_selection_is_recorded_and_consistent(image):
     assert last.selected_epoch_ == 4
     assert conf.selected_epoch_ == (int(np.argmax(shares)) if shares.max() > 0 else 4)
     np.testing.assert_array_equal(conf.predict(X), conf.labels_)
+    sizes = conf.cluster_sizes_
+    assert sizes.shape == (5, 2) and (sizes.sum(axis=1) == X.shape[0]).all()
+    np.testing.assert_array_equal(sizes[1:], np.array(conf.history_["cluster"][:, "cluster_sizes"]))
+    np.testing.assert_array_equal(last.cluster_sizes_, sizes)  # the same run
 
 
 def test_mask_selects_pixels(image):

@@ -269,6 +269,7 @@ def test_epoch_selection_restores_the_first_most_confident_state():
         net = SimpleNamespace(module_=torch.nn.Linear(1, 1), history=History(), memory_=SimpleNamespace())
         cb = MemoryInitializer(np.arange(10), keep_confident=True)
         cb.shares_, cb.best_share_, cb.selected_epoch_, cb.best_state_ = [], -1.0, 0, None
+        cb.sizes_ = []
         for epoch, share in enumerate(shares):
             net.module_.weight.data.fill_(float(epoch))
             net.memory_.table = table(share)
@@ -281,3 +282,26 @@ def test_epoch_selection_restores_the_first_most_confident_state():
         assert cb.selected_epoch_ == kept
         assert float(net.module_.weight) == float(kept)
         assert net.history[:, "confident_share"] == pytest.approx(shares[1:])
+
+
+def test_cluster_sizes_are_recorded_at_start_and_after_every_epoch():
+    """MemoryInitializer counts the pixels whose latest assignment is largest in each
+    cluster: once for the initial state (``sizes_[0]``) and after every epoch (also in the
+    history as ``cluster_sizes``)."""
+    from types import SimpleNamespace
+
+    from skorch.history import History
+
+    from skdsc._training_scdsc import MemoryInitializer
+
+    start = torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.6, 0.3, 0.1], [0.2, 0.2, 0.6]])
+    after = torch.tensor([[0.1, 0.1, 0.8], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6], [0.3, 0.3, 0.4]])
+    net = SimpleNamespace(module_=torch.nn.Linear(1, 1), history=History(), memory_=SimpleNamespace(table=start))
+    cb = MemoryInitializer(np.arange(4))
+    cb.shares_, cb.best_share_, cb.selected_epoch_, cb.best_state_, cb.sizes_ = [], -1.0, 0, None, []
+    cb._consider(net, 0)
+    net.memory_.table = after
+    net.history.new_epoch()
+    cb.on_epoch_end(net)
+    assert cb.sizes_ == [[2, 1, 1], [0, 1, 3]]
+    assert net.history[:, "cluster_sizes"] == [[0, 1, 3]]
