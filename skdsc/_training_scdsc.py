@@ -235,6 +235,11 @@ class MemoryInitializer(Callback):
     def _confident_share(self, net):
         return float((net.memory_.table.max(dim=1).values > self.confidence).double().mean())
 
+    def reset_records(self):
+        """Forget the shares, sizes and best state of a previous stage."""
+        self.shares_, self.sizes_ = [], []
+        self.best_share_, self.selected_epoch_, self.best_state_ = -1.0, 0, None
+
     def _consider(self, net, epoch):
         table = net.memory_.table
         self.sizes_.append(torch.bincount(table.argmax(dim=1), minlength=table.shape[1]).tolist())
@@ -250,8 +255,7 @@ class MemoryInitializer(Callback):
         (s,) = predict_dataset(net.module_, X, self.batch_size, net.device, outputs=(2,))
         net.memory_ = AssignmentMemory(s, self.pixels, self.image_shape, self.window, self.minicluster_labels)
         self.net_ = net
-        self.shares_, self.best_share_, self.selected_epoch_, self.best_state_ = [], -1.0, 0, None
-        self.sizes_ = []
+        self.reset_records()
         self._consider(net, 0)
 
     def on_epoch_begin(self, net, **kwargs):

@@ -268,8 +268,7 @@ def test_epoch_selection_restores_the_first_most_confident_state():
     for shares, kept in [([0.0, 0.2, 0.5, 0.5, 0.1], 2), ([0.0, 0.0, 0.0], 2), ([0.3, 0.1], 0)]:
         net = SimpleNamespace(module_=torch.nn.Linear(1, 1), history=History(), memory_=SimpleNamespace())
         cb = MemoryInitializer(np.arange(10), keep_confident=True)
-        cb.shares_, cb.best_share_, cb.selected_epoch_, cb.best_state_ = [], -1.0, 0, None
-        cb.sizes_ = []
+        cb.reset_records()
         for epoch, share in enumerate(shares):
             net.module_.weight.data.fill_(float(epoch))
             net.memory_.table = table(share)
@@ -298,7 +297,7 @@ def test_cluster_sizes_are_recorded_at_start_and_after_every_epoch():
     after = torch.tensor([[0.1, 0.1, 0.8], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6], [0.3, 0.3, 0.4]])
     net = SimpleNamespace(module_=torch.nn.Linear(1, 1), history=History(), memory_=SimpleNamespace(table=start))
     cb = MemoryInitializer(np.arange(4))
-    cb.shares_, cb.best_share_, cb.selected_epoch_, cb.best_state_, cb.sizes_ = [], -1.0, 0, None, []
+    cb.reset_records()
     cb._consider(net, 0)
     net.memory_.table = after
     net.history.new_epoch()
