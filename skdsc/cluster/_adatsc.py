@@ -183,7 +183,14 @@ class ADATSCClustering(BaseDeepClusterer):
         positions. See Notes.
     refine : {"spectral"} or None, default=None
         Spectral refinement of ``labels_`` from the self-expressive affinity
-        (``n x n`` over the training series).
+        (``n x n`` over the training series). The seed's option, measured and not
+        recommended: the self-expressive layer is trained inside windows of
+        consecutive steps, which mostly share one regime, so its coefficients
+        need not tell regimes apart. On ``make_spatiotemporal_regimes`` the
+        affinity of the whole series puts no more of its mass within the true
+        regimes than an even one would (0.28 against 0.28) and the refined
+        labels score ARI 0.04 against 0.69 for the argmax
+        (``benchmarks/results/adatsc_regimes.md``).
     scaling : {"minmax"} or None, default="minmax"
         Per-column (grid cell x variable) min-max scaling fitted on the training
         data, as the seed preprocesses.
