@@ -19,7 +19,7 @@ records these; it is put in place only for the duration of each fit. The FINCH
 mini-clusters are read from the ``scdsc_scenes`` label caches when present.
 
 Run:  OMP_NUM_THREADS=1 python benchmarks/scdsc_trajectory.py [--scenes 0 1 2] [--seeds 0 1 2]
-      [--constraints both none] [--params JSON] [--append]
+      [--constraints both none] [--params JSON] [--target minicluster|sharpened] [--append]
 ``--params`` overrides estimator parameters (e.g. ``'{"lr": 0.001}'``); ``--target sharpened``
 replaces the mini-cluster target of eq. 8 by the squared assignments renormalised per row, without
 the division by the column sums (a departure from the seed, to test the balancing it causes; it
