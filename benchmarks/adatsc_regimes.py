@@ -16,6 +16,8 @@ Methods
   its KMeans initialisation on the pretrained ``z_t``), and ``pretrain=100`` /
   ``pretrain=200``, 100 or 200 reconstruction pretraining epochs instead of 30: what
   the clustering stage adds, and whether the starting embedding is what limits the model;
+  ``filters x2`` / ``filters x4``, every encoder and decoder width doubled (16/32/32/64) or
+  quadrupled (32/64/64/128): whether capacity does;
 - the seed's optional spectral refinement (all three seeds): ``refine=spectral`` (labels from
   spectral clustering of ``|C| + |Cᵀ|``, the self-expressive coefficients of the whole
   series), without and with the temporal weighting ``σ_t = 5``; for these rows the results
@@ -99,6 +101,8 @@ SCHEDULE_VARIANTS = {
     "A-DATSC clustering=20": dict(max_epochs=20),
     "A-DATSC pretrain=100": dict(pretrain_epochs=100),
     "A-DATSC pretrain=200": dict(pretrain_epochs=200),
+    "A-DATSC filters x2": dict(filters=(16, 32, 32, 64)),
+    "A-DATSC filters x4": dict(filters=(32, 64, 64, 128)),
 }
 # the seed's optional spectral refinement from the self-expressive affinity of the whole series
 REFINE_VARIANTS = {
