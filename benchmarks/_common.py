@@ -76,7 +76,19 @@ def machine():
     }
 
 
-def write_results(name, payload, table_md):
+def write_results(name, payload, table_md, keep_from=None):
+    """Write ``<name>.json`` and ``<name>.md``.
+
+    With ``keep_from`` (a heading such as ``"## Findings"``), the hand-written part of the
+    existing markdown, from the first line that starts with that heading to the end, is
+    kept after the new tables instead of being overwritten.
+    """
     RESULTS.mkdir(exist_ok=True)
+    md_path = RESULTS / f"{name}.md"
+    if keep_from is not None and md_path.exists():
+        old = md_path.read_text()
+        start = old.find("\n" + keep_from)
+        if start >= 0:
+            table_md = table_md.rstrip("\n") + "\n\n" + old[start + 1:]
     (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2))
-    (RESULTS / f"{name}.md").write_text(table_md)
+    md_path.write_text(table_md)

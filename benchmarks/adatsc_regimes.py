@@ -49,7 +49,8 @@ Metrics: ARI and NMI against the planted regimes, mean and std over the seeds;
 fit time.
 
 Run:  OMP_NUM_THREADS=1 nice -n 10 python benchmarks/adatsc_regimes.py [--seeds 0 1 2] [--methods ...]
-Results: benchmarks/results/adatsc_regimes.{json,md} (+ labels .npz, resumable).
+Results: benchmarks/results/adatsc_regimes.{json,md} (+ labels .npz, resumable); the
+hand-written "## Findings" sections of the markdown are kept when it is rewritten.
 """
 
 import argparse
@@ -222,7 +223,7 @@ def main():
           f"{args.ablation_seeds})\n\n"
           f"A-DATSC settings (all variants): `{BENCH_PARAMS}` (small widths for CPU; seed default "
           "widths are 64/128/256/512).\n\n" + "\n".join(lines) + "\n")
-    write_results(args.cache, payload, md)
+    write_results(args.cache, payload, md, keep_from="## Findings")  # the findings are written by hand
     print(md)
 
 
